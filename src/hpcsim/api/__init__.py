@@ -1,0 +1,1 @@
+"""The HTTP layer: routes, request parsing, error answers, the app factory."""

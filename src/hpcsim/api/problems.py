@@ -1,0 +1,120 @@
+"""One error body for every failure: problem details (RFC 9457)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hpcsim.errors import (
+    ClusterError,
+    Conflict,
+    HpcsimError,
+    InvalidInput,
+    NotFound,
+    TemplateError,
+    TooLarge,
+    Unauthorized,
+)
+
+logger = logging.getLogger(__name__)
+
+# The one table from errors to HTTP statuses; the first matching class wins.
+STATUS_OF: list[tuple[type[HpcsimError], int, str]] = [
+    (InvalidInput, 422, "Invalid field"),
+    (TemplateError, 422, "Workflow template error"),
+    (NotFound, 404, "Not found"),
+    (Conflict, 409, "Conflict"),
+    (Unauthorized, 401, "Unauthorized"),
+    (TooLarge, 413, "Too large"),
+    (ClusterError, 502, "Cluster error"),
+]
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    field: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Return a problem-details answer."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if field:
+        body["field"] = field
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+async def _hpcsim_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HpcsimError)
+    status, title = 500, "Internal error"
+    for kind, code, name in STATUS_OF:
+        if isinstance(error, kind):
+            status, title = code, name
+            break
+    if status >= 500:
+        logger.error("%s %s: %s", request.method, request.url.path, error.message)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    errors = [{"field": error.field, "message": error.message}] if error.field else None
+    return problem(
+        status, title, error.message, field=error.field, errors=errors, headers=headers
+    )
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [
+        {
+            "field": ".".join(str(part) for part in item["loc"][1:]) or "body",
+            "message": item["msg"],
+        }
+        for item in error.errors()
+    ]
+    first = errors[0] if errors else {"field": "body", "message": "invalid request"}
+    return problem(
+        422,
+        "Invalid field",
+        f"{first['field']}: {first['message']}",
+        field=first["field"],
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    return problem(
+        error.status_code,
+        str(error.detail) if error.status_code < 500 else "Internal error",
+        str(error.detail),
+        headers=dict(error.headers) if error.headers else None,
+    )
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    logger.exception("%s %s: unexpected error", request.method, request.url.path)
+    return problem(500, "Internal error", "an unexpected error happened; see the logs")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every error into a problem answer."""
+    app.add_exception_handler(HpcsimError, _hpcsim_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

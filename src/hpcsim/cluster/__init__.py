@@ -1,0 +1,1 @@
+"""Cluster access: SSH connections, scheduler commands and staging of files."""

@@ -1,0 +1,1 @@
+"""Slurm: one module per command (build the argv, parse the output)."""

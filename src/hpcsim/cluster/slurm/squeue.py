@@ -1,0 +1,74 @@
+"""`squeue`: the live jobs of one login, in one query."""
+
+from __future__ import annotations
+
+from hpcsim.cluster.commands import CommandResult
+from hpcsim.cluster.scheduler import JobInfo
+from hpcsim.cluster.slurm.errors import error_lines, is_unavailable
+from hpcsim.cluster.slurm.timefmt import parse_timestamp
+from hpcsim.errors import CommandFailed, SchedulerUnavailable
+
+FIELDS = "%i|%T|%r|%V|%S|%e|%j"
+
+
+def build_argv(login: str) -> list[str]:
+    """Return the argv listing every live job of a login."""
+    return ["squeue", "--noheader", f"--user={login}", f"--format={FIELDS}"]
+
+
+def build_tag_argv(tags: list[str]) -> list[str]:
+    """Return the argv looking jobs up by name, whatever their state."""
+    return [
+        "squeue",
+        "--noheader",
+        "--states=all",
+        f"--name={','.join(tags)}",
+        "--format=%i|%j",
+    ]
+
+
+def parse(result: CommandResult) -> dict[str, JobInfo]:
+    """Return the jobs of an squeue answer by id."""
+    _check(result)
+    jobs: dict[str, JobInfo] = {}
+    for line in result.stdout.splitlines():
+        parts = line.strip().split("|", 6)
+        if len(parts) != 7:
+            continue
+        job_id, state, reason, submitted, started, ended, name = parts
+        jobs[job_id] = JobInfo(
+            job_id=job_id,
+            state=state,
+            reason=None if reason in {"None", ""} else reason,
+            name=name,
+            submitted_at=parse_timestamp(submitted),
+            started_at=parse_timestamp(started),
+            ended_at=parse_timestamp(ended),
+        )
+    return jobs
+
+
+def parse_tags(result: CommandResult) -> dict[str, str]:
+    """Return job ids by job name; the newest job wins for a repeated name."""
+    _check(result)
+    found: dict[str, str] = {}
+    for line in result.stdout.splitlines():
+        job_id, _, name = line.strip().partition("|")
+        if job_id.isdigit() and name:
+            previous = found.get(name)
+            if previous is None or int(job_id) > int(previous):
+                found[name] = job_id
+    return found
+
+
+def _check(result: CommandResult) -> None:
+    if result.ok:
+        return
+    message = error_lines(result.stderr)
+    if is_unavailable(result.stderr):
+        raise SchedulerUnavailable(f"squeue could not reach Slurm: {message}")
+    raise CommandFailed(
+        f"squeue failed: {message}",
+        exit_status=result.exit_status,
+        stderr=result.stderr,
+    )

@@ -1,0 +1,1 @@
+"""The execution lifecycle: states, services and the background worker."""

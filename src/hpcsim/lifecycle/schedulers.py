@@ -1,0 +1,17 @@
+"""The scheduler adapters the lifecycle can use, by name."""
+
+from __future__ import annotations
+
+from hpcsim.cluster.scheduler import Scheduler
+from hpcsim.cluster.slurm.adapter import SlurmScheduler
+from hpcsim.errors import InvalidInput
+
+_ADAPTERS: dict[str, Scheduler] = {"slurm": SlurmScheduler()}
+
+
+def scheduler_for(name: str) -> Scheduler:
+    """Return the adapter of a machine's scheduler."""
+    adapter = _ADAPTERS.get(name)
+    if adapter is None:
+        raise InvalidInput(f"scheduler {name!r} is not supported", field="scheduler")
+    return adapter

@@ -1,0 +1,1 @@
+"""Passwords, API tokens, SecTokens and the encryption of SSH keys."""

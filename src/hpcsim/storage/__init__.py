@@ -1,0 +1,1 @@
+"""Storage: the database models, sessions, migrations and data access."""

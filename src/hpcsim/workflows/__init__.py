@@ -1,0 +1,1 @@
+"""Workflow templates: the git repository, manifests and script rendering."""
