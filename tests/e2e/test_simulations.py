@@ -10,7 +10,10 @@ import httpx
 
 from tests.e2e.conftest import Account, Service
 
-SLEEP = "workflow_type: sleep-exit\nparameters:\n  seconds: {seconds}\n  exit_code: {code}\n"
+SLEEP = (
+    "workflow_type: sleep-exit\n"
+    "parameters:\n  seconds: {seconds}\n  exit_code: {code}\n"
+)
 
 
 def sleep_job(seconds: int, code: int = 0) -> str:
