@@ -217,18 +217,19 @@ async def restart(session: AsyncSession, execution: Execution) -> Execution:
         raise Conflict(
             f"execution {execution.id} is {status}; only {allowed} executions restart"
         )
-    start_new_attempt(session, execution, "restarted by user")
+    await start_new_attempt(session, execution, "restarted by user")
     execution.stop_requested = False
     logger.info("execution %s: restart as attempt %s", execution.id, execution.attempt)
     return execution
 
 
-def start_new_attempt(session: AsyncSession, execution: Execution, reason: str) -> None:
+async def start_new_attempt(
+    session: AsyncSession, execution: Execution, reason: str
+) -> None:
     """Add the next attempt; it resumes from checkpoints when checkpointing is on."""
     number = execution.attempt + 1
-    execution.attempts.append(
-        _new_attempt(execution, number, resume=execution.checkpointing)
-    )
+    attempts = await execution.awaitable_attrs.attempts
+    attempts.append(_new_attempt(execution, number, resume=execution.checkpointing))
     execution.attempt = number
     repo.record_status(session, execution, ExecutionStatus.INITIALIZING, reason)
 

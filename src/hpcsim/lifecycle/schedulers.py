@@ -9,6 +9,11 @@ from hpcsim.errors import InvalidInput
 _ADAPTERS: dict[str, Scheduler] = {"slurm": SlurmScheduler()}
 
 
+def register_scheduler(name: str, adapter: Scheduler) -> None:
+    """Make an adapter available to machines whose scheduler is `name`."""
+    _ADAPTERS[name] = adapter
+
+
 def scheduler_for(name: str) -> Scheduler:
     """Return the adapter of a machine's scheduler."""
     adapter = _ADAPTERS.get(name)

@@ -396,7 +396,9 @@ class Worker:
             attempt.phase = AttemptPhase.ENDED
             attempt.reason = verdict.reason
             self._cancelled.discard(attempt.id)
-            self._conclude(session, execution, attempt, verdict.status, verdict.reason)
+            await self._conclude(
+                session, execution, attempt, verdict.status, verdict.reason
+            )
         elif execution.status != verdict.status and not _final(execution):
             repo.record_status(session, execution, verdict.status, verdict.reason)
             logger.info("execution %s: %s", execution.id, verdict.status)
@@ -414,7 +416,7 @@ class Worker:
             repo.record_status(session, execution, ExecutionStatus.FAILED, reason)
         logger.warning("execution %s: %s", execution.id, reason)
 
-    def _conclude(
+    async def _conclude(
         self,
         session: AsyncSession,
         execution: Execution,
@@ -431,7 +433,7 @@ class Worker:
             and execution.autorestart
             and attempt.number < execution.max_attempts
         ):
-            service.start_new_attempt(
+            await service.start_new_attempt(
                 session,
                 execution,
                 f"time limit reached; autorestart as attempt {attempt.number + 1}",
