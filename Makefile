@@ -9,7 +9,10 @@ STAMP := $(VENV)/.installed
 
 venv: $(STAMP)
 
+# Debian's python3 needs python3-venv for `-m venv`; git and curl serve the demo.
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null && command -v git curl >/dev/null \
+		|| (apt-get update -qq && apt-get install -y -qq python3-venv git curl)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

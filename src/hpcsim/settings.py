@@ -90,6 +90,12 @@ class Settings(BaseSettings):
         description="Seconds a submission waits for an unreachable cluster before "
         "the execution fails.",
     )
+    lease_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Lifetime of the worker lease; another replica takes over "
+        "this long after the holder dies.",
+    )
     max_upload_bytes: int = Field(
         1_000_000, ge=1024, description="Largest accepted workflow description file."
     )

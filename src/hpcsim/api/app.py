@@ -14,6 +14,7 @@ from hpcsim.api import problems
 from hpcsim.api.context import AppContext
 from hpcsim.api.routes import accounts, simulations
 from hpcsim.cluster.ssh_pool import PoolLimits, SshPool
+from hpcsim.lifecycle.lease import Lease
 from hpcsim.lifecycle.worker import Worker, WorkerConfig
 from hpcsim.security.ssh_keys import KeyCipher
 from hpcsim.settings import Settings
@@ -48,7 +49,9 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         sessions = session_factory(engine)
         templates = TemplateRepository(settings.templates_repo, settings.data_dir)
         cipher = KeyCipher(settings.key_encryption_key.get_secret_value())
-        worker = Worker(sessions, pool, templates, cipher, worker_config(settings))
+        lease = Lease(sessions, settings.lease_seconds)
+        config = worker_config(settings)
+        worker = Worker(sessions, pool, templates, cipher, config, lease)
         app.state.context = AppContext(
             settings, sessions, templates, cipher, worker if run_worker else None
         )

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hpcsim.accounts import key_context
@@ -23,6 +24,7 @@ from hpcsim.cluster.ssh_pool import Endpoint, SshPool
 from hpcsim.cluster.staging import prepare_folder, remove_folder, stage_templates
 from hpcsim.errors import ClusterError, HpcsimError, SubmissionRejected
 from hpcsim.lifecycle import executions as service
+from hpcsim.lifecycle.lease import Lease
 from hpcsim.lifecycle.schedulers import scheduler_for
 from hpcsim.lifecycle.states import ExecutionStatus
 from hpcsim.security.ssh_keys import KeyCipher
@@ -87,8 +89,10 @@ class Worker:
         templates: TemplateRepository,
         cipher: KeyCipher,
         config: WorkerConfig,
+        lease: Lease | None = None,
     ) -> None:
         self._sessions = sessions
+        self._lease = lease
         self._pool = pool
         self._templates = templates
         self._cipher = cipher
@@ -105,12 +109,17 @@ class Worker:
     async def run(self) -> None:
         """Cycle forever; each cycle's failures are logged and the next one runs."""
         logger.info("worker: started")
-        while True:
-            try:
-                await self.cycle()
-            except Exception:
-                logger.exception("worker: a cycle failed")
-            await self._sleep()
+        try:
+            while True:
+                try:
+                    if self._lease is None or await self._lease.acquire():
+                        await self.cycle()
+                except Exception:
+                    logger.exception("worker: a cycle failed")
+                await self._sleep()
+        finally:
+            if self._lease is not None:
+                await asyncio.shield(self._lease.release())
 
     async def _sleep(self) -> None:
         recent = time.monotonic() - self._last_submission < RECENT_SUBMISSION_SECONDS
@@ -159,10 +168,14 @@ class Worker:
         try:
             await self._submit_on(runner, plan, withdrawn)
         except SubmissionRejected as error:
-            await self._reject(attempt_id, error)
+            await self._fail_submission(attempt_id, error)
         except ClusterError as error:
-            self._incidents.failed(label, error)
-            return
+            # A wrong host key or an unwritable folder will not mend by waiting;
+            # but an attempt that may have a job already must first find it.
+            if error.transient or plan.phase == AttemptPhase.SUBMITTING:
+                self._incidents.failed(label, error)
+                return
+            await self._fail_submission(attempt_id, error)
         self._incidents.succeeded(label)
 
     def _give_up(
@@ -194,7 +207,8 @@ class Worker:
 
         await self._stage(runner, plan)
         await prepare_folder(runner, plan.folder, plan.script, plan.description)
-        await self._set_phase(plan.attempt_id, AttemptPhase.SUBMITTING)
+        if not await self._claim(plan.attempt_id, plan.phase):
+            return
         job_id = await plan.scheduler.submit(runner, plan.request)
         await self._record_job(plan.attempt_id, job_id, adopted=False)
 
@@ -213,11 +227,20 @@ class Worker:
             "templates %s: staged to %s", plan.commit[:12], plan.templates_folder
         )
 
-    async def _set_phase(self, attempt_id: int, phase: AttemptPhase) -> None:
+    async def _claim(self, attempt_id: int, phase: str) -> bool:
+        """Mark an attempt SUBMITTING unless another worker changed it first."""
         async with transaction(self._sessions) as session:
-            attempt = await session.get(Attempt, attempt_id)
-            if attempt is not None:
-                attempt.phase = phase
+            result = await session.execute(
+                update(Attempt)
+                .where(Attempt.id == attempt_id, Attempt.phase == phase)
+                .values(phase=AttemptPhase.SUBMITTING)
+            )
+            claimed: bool = result.rowcount == 1  # type: ignore[attr-defined]
+        if not claimed:
+            logger.warning(
+                "attempt %s: changed by another worker; left alone", attempt_id
+            )
+        return claimed
 
     async def _record_job(self, attempt_id: int, job_id: str, *, adopted: bool) -> None:
         async with transaction(self._sessions) as session:
@@ -249,7 +272,7 @@ class Worker:
                     session, execution, ExecutionStatus.STOPPED, "stopped by user"
                 )
 
-    async def _reject(self, attempt_id: int, error: SubmissionRejected) -> None:
+    async def _fail_submission(self, attempt_id: int, error: ClusterError) -> None:
         async with transaction(self._sessions) as session:
             attempt = await session.get(Attempt, attempt_id)
             if attempt is None:

@@ -224,3 +224,14 @@ class StagedTemplate(Base):
     )
     commit: Mapped[str] = mapped_column(String(64))
     staged_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class WorkerLease(Base):
+    """Which service process does the background work, and until when."""
+
+    __tablename__ = "worker_leases"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
