@@ -96,12 +96,21 @@ class Settings(BaseSettings):
         description="Lifetime of the worker lease; another replica takes over "
         "this long after the holder dies.",
     )
+    crash_test_pause: float = Field(
+        0.0,
+        ge=0,
+        description="Testing only: seconds the worker waits between sbatch and "
+        "recording the job id, so that a crash test can kill it there. Keep 0; "
+        "production refuses anything else.",
+    )
     max_upload_bytes: int = Field(
         1_000_000, ge=1024, description="Largest accepted workflow description file."
     )
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
+        if self.environment is Environment.PRODUCTION and self.crash_test_pause:
+            raise ValueError("HPCSIM_CRASH_TEST_PAUSE must be 0 in production")
         if self.environment is Environment.PRODUCTION:
             for name in ("jwt_secret", "key_encryption_key"):
                 value = getattr(self, name).get_secret_value()

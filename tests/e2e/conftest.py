@@ -90,14 +90,8 @@ def templates_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def service(
-    cluster: dict[str, str],
-    templates_repo: Path,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Service]:
-    data_dir = tmp_path_factory.mktemp("service")
-    port = free_port()
+def service_env(data_dir: Path, templates_repo: Path, **extra: str) -> dict[str, str]:
+    """Return the environment of a service process and of its CLI calls."""
     env = {
         **os.environ,
         "HPCSIM_DATA_DIR": str(data_dir),
@@ -106,8 +100,35 @@ def service(
         "HPCSIM_FAST_POLL_INTERVAL": "0.5",
         "HPCSIM_LOG_LEVEL": "debug",
     }
-    log_path = data_dir / "service.log"
-    with log_path.open("w") as log:
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Running:
+    """A `hpcsim serve` process started by a test."""
+
+    service: Service
+    process: subprocess.Popen[bytes]
+
+    def kill(self) -> None:
+        """SIGKILL the service, as a crash would."""
+        self.process.kill()
+        self.process.wait(timeout=20)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+def start_service(
+    env: dict[str, str], cluster: dict[str, str], log_name: str = "service.log"
+) -> Running:
+    """Start `hpcsim serve` on a free port and wait until it answers."""
+    port = free_port()
+    log_path = Path(env["HPCSIM_DATA_DIR"]) / log_name
+    with log_path.open("a") as log:
         process = subprocess.Popen(
             [str(HPCSIM), "serve", "--port", str(port)],
             env=env,
@@ -116,9 +137,19 @@ def service(
         )
     base_url = f"http://127.0.0.1:{port}"
     _wait_until_up(base_url, process, log_path)
-    yield Service(base_url, env, log_path, cluster)
-    process.terminate()
-    process.wait(timeout=20)
+    return Running(Service(base_url, env, log_path, cluster), process)
+
+
+@pytest.fixture(scope="session")
+def service(
+    cluster: dict[str, str],
+    templates_repo: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Service]:
+    env = service_env(tmp_path_factory.mktemp("service"), templates_repo)
+    running = start_service(env, cluster)
+    yield running.service
+    running.stop()
 
 
 def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -186,7 +217,9 @@ class Account:
         return self.client.request(method, url, params=params, data=fields)
 
 
-def make_account(service: Service, name: str, max_nodes: int = 1) -> Account:
+def make_account(
+    service: Service, name: str, max_nodes: int = 1, checkpoint_lead: int = 60
+) -> Account:
     cluster = service.cluster
     service.cli("user", "add", name, "--password-stdin", stdin="password-" + name)
     token = service.cli("token", "create", name).strip()
@@ -197,6 +230,7 @@ def make_account(service: Service, name: str, max_nodes: int = 1) -> Account:
         "--login", cluster["HPCSIM_DEV_LOGIN"],
         "--workdir", cluster["HPCSIM_DEV_WORKDIR"],
         "--max-nodes", str(max_nodes),
+        "--checkpoint-lead", str(checkpoint_lead),
         "--host-key-file", cluster["HPCSIM_DEV_HOST_KEY"],
     )  # fmt: skip
     out = service.cli("key", "create", name, "local")
@@ -214,6 +248,33 @@ def make_account(service: Service, name: str, max_nodes: int = 1) -> Account:
         timeout=30,
     )
     return Account(name, token, "local", values["sec_token"], client)
+
+
+def client_for(account: Account, service: Service) -> Account:
+    """Return the same account talking to another service process."""
+    client = httpx.Client(
+        base_url=service.base_url,
+        headers={"Authorization": f"Bearer {account.token}"},
+        timeout=30,
+    )
+    return Account(
+        account.name, account.token, account.machine, account.sec_token, client
+    )
+
+
+def jobs_named(tag: str) -> list[str]:
+    """Return the ids of every job with this name that Slurm still knows."""
+    out = subprocess.run(
+        ["scontrol", "--oneliner", "show", "job"], capture_output=True, text=True
+    ).stdout
+    return [
+        fields["JobId"]
+        for fields in (
+            dict(p.split("=", 1) for p in line.split() if "=" in p)
+            for line in out.splitlines()
+        )
+        if fields.get("JobName") == tag
+    ]
 
 
 @pytest.fixture(scope="session")

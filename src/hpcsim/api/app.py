@@ -91,4 +91,5 @@ def worker_config(settings: Settings) -> WorkerConfig:
         fast_poll_interval=settings.fast_poll_interval,
         vanished_polls=settings.vanished_polls,
         submit_timeout=settings.submit_timeout,
+        crash_test_pause=settings.crash_test_pause,
     )

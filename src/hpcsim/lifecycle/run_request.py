@@ -45,6 +45,8 @@ def parse_bool(value: str | bool | None, field: str) -> bool:
     if value is None or isinstance(value, bool):
         return bool(value)
     text = str(value).strip().lower()
+    if not text:
+        return False
     if text in _TRUE:
         return True
     if text in _FALSE:
@@ -75,7 +77,7 @@ def parse_run_request(fields: dict[str, Any], description: bytes | None) -> RunR
         checkpointing=checkpointing or autorestart,
         autorestart=autorestart,
         max_attempts=_optional_int(fields.get("MaxAttempts"), "MaxAttempts", 100),
-        parameters=described.get("parameters", {}),
+        parameters=_parameters(fields.get("parameters"), described),
         description=description.decode() if description else None,
     )
 
@@ -105,6 +107,17 @@ def parse_description(data: bytes | None) -> dict[str, Any]:
     if workflow:
         result["workflow"] = workflow
     return result
+
+
+def _parameters(given: Any, described: dict[str, Any]) -> dict[str, Any]:
+    """Merge a JSON body's `parameters` over those of the description."""
+    parameters: dict[str, Any] = dict(described.get("parameters", {}))
+    if given is None:
+        return parameters
+    if not isinstance(given, dict):
+        raise InvalidInput("parameters must be an object", field="parameters")
+    parameters.update({str(key): value for key, value in given.items()})
+    return parameters
 
 
 def _text(value: Any) -> str:

@@ -52,6 +52,7 @@ class WorkerConfig:
     fast_poll_interval: float
     vanished_polls: int
     submit_timeout: float
+    crash_test_pause: float = 0.0
 
 
 class Incidents:
@@ -210,6 +211,9 @@ class Worker:
         if not await self._claim(plan.attempt_id, plan.phase):
             return
         job_id = await plan.scheduler.submit(runner, plan.request)
+        if self._config.crash_test_pause:
+            logger.warning("job %s: crash-test pause before recording it", job_id)
+            await asyncio.sleep(self._config.crash_test_pause)
         await self._record_job(plan.attempt_id, job_id, adopted=False)
 
     async def _stage(self, runner: CommandRunner, plan: _SubmitPlan) -> None:

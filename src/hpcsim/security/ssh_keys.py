@@ -87,7 +87,7 @@ class KeyCipher:
         nonce, ciphertext = blob[:_NONCE_BYTES], blob[_NONCE_BYTES:]
         try:
             return self._aead.decrypt(nonce, ciphertext, context.encode()).decode()
-        except InvalidTag as error:
+        except (InvalidTag, ValueError) as error:
             raise KeyDecryptionFailed(
                 "a stored SSH key cannot be decrypted with the configured "
                 "key-encryption key"

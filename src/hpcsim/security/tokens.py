@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -61,13 +62,10 @@ def decode_token(secret: str, token: str) -> TokenClaims:
         raise Unauthorized("the API token is not valid") from error
 
     subject, jti = claims.get("sub"), claims.get("jti")
-    if (
-        not isinstance(subject, str)
-        or not subject.isdigit()
-        or not isinstance(jti, str)
-    ):
+    valid_subject = isinstance(subject, str) and re.fullmatch(r"[0-9]{1,18}", subject)
+    if not valid_subject or not isinstance(jti, str):
         raise Unauthorized("the API token is not valid")
-    return TokenClaims(user_id=int(subject), jti=jti)
+    return TokenClaims(user_id=int(str(subject)), jti=jti)
 
 
 def token_digest(secret: str, token: str) -> str:

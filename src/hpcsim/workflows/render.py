@@ -33,17 +33,22 @@ def render_script(
     template: str, header: list[str], params: dict[str, Any], workflow: str
 ) -> str:
     """Return the complete batch script; a template may not set scheduler options."""
-    for line in template.splitlines():
+    _refuse_directives(template, workflow)
+    try:
+        body = _environment.from_string(template).render(params=params)
+    except JinjaError as error:
+        raise TemplateError(f"workflow {workflow}: cannot render: {error}") from error
+    _refuse_directives(body, workflow)
+
+    lines = ["#!/bin/bash", *header, "", body]
+    return "\n".join(lines)
+
+
+def _refuse_directives(text: str, workflow: str) -> None:
+    for line in text.splitlines():
         stripped = line.strip()
         if stripped.startswith(("#SBATCH", "#PBS", "#!")):
             raise TemplateError(
                 f"workflow {workflow}: the template may not contain "
                 f"{stripped.split()[0]} lines; the service writes them"
             )
-    try:
-        body = _environment.from_string(template).render(params=params)
-    except JinjaError as error:
-        raise TemplateError(f"workflow {workflow}: cannot render: {error}") from error
-
-    lines = ["#!/bin/bash", *header, "", body]
-    return "\n".join(lines)

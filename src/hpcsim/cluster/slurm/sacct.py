@@ -6,7 +6,7 @@ from hpcsim.cluster.commands import CommandResult
 from hpcsim.cluster.scheduler import JobInfo
 from hpcsim.cluster.slurm.errors import error_lines, is_unavailable
 from hpcsim.cluster.slurm.scontrol import parse_exit_code
-from hpcsim.cluster.slurm.timefmt import parse_timestamp
+from hpcsim.cluster.slurm.timefmt import EPOCH_ENV, parse_timestamp
 from hpcsim.errors import CommandFailed, SchedulerUnavailable
 
 FORMAT = "JobIDRaw,JobName,State,ExitCode,Submit,Start,End"
@@ -19,6 +19,7 @@ class AccountingDisabled(CommandFailed):
 def build_argv(job_ids: list[str]) -> list[str]:
     """Return the argv asking for the allocation record of each job."""
     return [
+        *EPOCH_ENV,
         "sacct",
         "--noheader",
         "--parsable2",

@@ -7,7 +7,7 @@ import re
 from hpcsim.cluster.commands import CommandResult
 from hpcsim.cluster.scheduler import JobInfo
 from hpcsim.cluster.slurm.errors import error_lines, is_unavailable
-from hpcsim.cluster.slurm.timefmt import parse_timestamp
+from hpcsim.cluster.slurm.timefmt import EPOCH_ENV, parse_timestamp
 from hpcsim.errors import CommandFailed, SchedulerUnavailable
 
 # A new `Key=` starts where a space is followed by a word and `=`; values such as
@@ -17,7 +17,7 @@ _FIELD_START = re.compile(r" (?=[A-Za-z][A-Za-z0-9_:/]*=)")
 
 def build_argv() -> list[str]:
     """Return the argv listing every job the controller still holds, one per line."""
-    return ["scontrol", "--oneliner", "show", "job"]
+    return [*EPOCH_ENV, "scontrol", "--oneliner", "show", "job"]
 
 
 def parse_fields(line: str) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hpcsim.cluster.commands import CommandResult
 from hpcsim.cluster.scheduler import JobInfo
 from hpcsim.cluster.slurm.errors import error_lines, is_unavailable
-from hpcsim.cluster.slurm.timefmt import parse_timestamp
+from hpcsim.cluster.slurm.timefmt import EPOCH_ENV, parse_timestamp
 from hpcsim.errors import CommandFailed, SchedulerUnavailable
 
 FIELDS = "%i|%T|%r|%V|%S|%e|%j"
@@ -13,7 +13,7 @@ FIELDS = "%i|%T|%r|%V|%S|%e|%j"
 
 def build_argv(login: str) -> list[str]:
     """Return the argv listing every live job of a login."""
-    return ["squeue", "--noheader", f"--user={login}", f"--format={FIELDS}"]
+    return [*EPOCH_ENV, "squeue", "--noheader", f"--user={login}", f"--format={FIELDS}"]
 
 
 def build_tag_argv(tags: list[str]) -> list[str]:

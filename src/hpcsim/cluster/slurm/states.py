@@ -93,5 +93,6 @@ def status_for_job(raw_state: str, exit_code: int | None) -> Verdict | None:
         code = "" if exit_code is None else f" with code {exit_code}"
         return Verdict(ExecutionStatus.FAILED, f"the job failed{code}")
     if state == "CANCELLED":
-        return Verdict(ExecutionStatus.STOPPED, raw_state.strip().lower())
+        by = raw_state.strip().split(" ", 1)[1:]
+        return Verdict(ExecutionStatus.STOPPED, " ".join(["cancelled", *by]))
     return Verdict(status, REASONS.get(state))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from hpcsim.errors import InvalidInput
 
@@ -77,14 +77,25 @@ def format_time_limit(seconds: int) -> str:
     return f"{days}-{hours:02d}:{minutes:02d}:{secs:02d}"
 
 
+# Slurm prints times in the cluster's local time zone unless told otherwise; the
+# query commands ask for seconds since the epoch, which carry no zone.
+EPOCH_ENV = ["env", "SLURM_TIME_FORMAT=%s"]
+
+
 def parse_timestamp(text: str | None) -> datetime | None:
-    """Return a Slurm timestamp (`2026-12-03T16:30:00`); None for unknown ones."""
+    """Return a Slurm timestamp in UTC; None for unknown ones.
+
+    Epoch seconds are exact. An ISO time (Slurm's default form) has no zone and is
+    taken as UTC, which is wrong on clusters that run on another zone.
+    """
     if text is None:
         return None
     value = text.strip()
-    if not value or value in {"N/A", "NONE", "Unknown", "None", "(null)"}:
+    if not value or value in {"N/A", "NONE", "Unknown", "None", "(null)", "0"}:
         return None
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value), UTC)
     try:
-        return datetime.fromisoformat(value)
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
     except ValueError:
         return None
