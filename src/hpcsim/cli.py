@@ -84,6 +84,13 @@ def serve(
     )
     logging.getLogger("asyncssh").setLevel(logging.WARNING)
     settings = get_settings()
+    tls = bool(ssl_certfile and ssl_keyfile)
+    if settings.environment == "production" and not (tls or settings.behind_proxy):
+        err.print(
+            "[red]error:[/red] production serves HTTPS only: give --ssl-certfile and "
+            "--ssl-keyfile, or set HPCSIM_BEHIND_PROXY=true when a proxy terminates TLS"
+        )
+        raise typer.Exit(2)
     uvicorn.run(
         create_app(settings),
         host=host,

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         description="Lifetime of the worker lease; another replica takes over "
         "this long after the holder dies.",
     )
+    behind_proxy: bool = Field(
+        False,
+        description="A reverse proxy terminates TLS in front of the service; "
+        "production refuses to serve plain HTTP without this or a certificate.",
+    )
     crash_test_pause: float = Field(
         0.0,
         ge=0,

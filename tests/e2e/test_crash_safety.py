@@ -98,3 +98,31 @@ def test_a_kill_right_after_the_request_still_submits_exactly_once(
         second.stop()
 
     assert jobs_named(f"hpcsim-{execution_id}-1") == [body["JobId"]]
+
+
+def test_a_kill_right_after_a_restart_request_submits_the_new_attempt_once(
+    env: dict[str, str], cluster: dict[str, str]
+) -> None:
+    first = start_service(env, cluster)
+    account = make_account(first.service, "crash4")
+    failing = "workflow_type: sleep-exit\nparameters:\n  exit_code: 2\n"
+    execution_id = account.run(document=failing)
+    account.wait_for(execution_id, {"FAILED"})
+    answer = account.control(execution_id, "PUT", status="restart")
+    assert answer.status_code == 202
+    first.kill()
+
+    second = start_service(env, cluster)
+    try:
+        survivor = client_for(account, second.service)
+        deadline = time.monotonic() + 90
+        body = survivor.status(execution_id)
+        while body["Status"] != "FAILED" and time.monotonic() < deadline:
+            time.sleep(0.5)
+            body = survivor.status(execution_id)
+    finally:
+        second.stop()
+
+    assert body["Status"] == "FAILED" and body["Attempt"] == 2
+    assert jobs_named(f"hpcsim-{execution_id}-2") == [body["JobId"]]
+    assert len(jobs_named(f"hpcsim-{execution_id}-1")) == 1

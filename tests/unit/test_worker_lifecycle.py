@@ -7,6 +7,7 @@ the status call would see.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from hpcsim.cluster.commands import CommandResult
 from hpcsim.cluster.scheduler import JobInfo, JobRequest
 from hpcsim.cluster.slurm.sbatch import header_lines
 from hpcsim.cluster.slurm.states import status_for_job
-from hpcsim.errors import SchedulerUnavailable, SubmissionRejected
+from hpcsim.errors import ConnectionFailed, SchedulerUnavailable, SubmissionRejected
 from hpcsim.lifecycle import executions as service
 from hpcsim.lifecycle.executions import RunDefaults
 from hpcsim.lifecycle.run_request import RunRequest
@@ -351,3 +352,21 @@ async def test_stopping_before_submission_never_submits(world: World) -> None:
     async with world.sessions() as session:
         attempt = await session.get(Attempt, execution.current.id)
         assert attempt.phase == AttemptPhase.ENDED
+
+
+async def test_a_submission_fails_once_the_cluster_was_away_too_long(
+    world: World,
+) -> None:
+    world.worker._config = WorkerConfig(
+        poll_interval=1, fast_poll_interval=1, vanished_polls=3, submit_timeout=0.01
+    )
+    world.scheduler.failing = ConnectionFailed("cannot connect to ada@127.0.0.1:22")
+    execution_id = await world.run()
+    await asyncio.sleep(0.05)
+
+    await world.cycles()
+
+    execution = await world.execution(execution_id)
+    assert execution.status == "FAILED"
+    assert "could not be reached" in execution.reason
+    assert world.scheduler.requests == []

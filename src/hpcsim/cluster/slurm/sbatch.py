@@ -15,6 +15,8 @@ _PLAIN = re.compile(r"^Submitted batch job (\d+)(?: on cluster \S+)?$")
 
 def header_lines(request: JobRequest) -> list[str]:
     """Return the `#SBATCH` lines for a request; values were validated upstream."""
+    # TODO: tasks per node are Slurm's default (one); a field for them would let
+    # MPI workflows use every core of their nodes.
     lines = [
         f"#SBATCH --nodes={request.num_nodes}",
         f"#SBATCH --time={request.time_limit}",

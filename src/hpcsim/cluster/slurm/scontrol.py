@@ -16,7 +16,11 @@ _FIELD_START = re.compile(r" (?=[A-Za-z][A-Za-z0-9_:/]*=)")
 
 
 def build_argv() -> list[str]:
-    """Return the argv listing every job the controller still holds, one per line."""
+    """Return the argv listing every job the controller still holds, one per line.
+
+    TODO: this lists all users' jobs, which is heavy on a large cluster; it is
+    only asked where accounting is off, which large clusters rarely are.
+    """
     return [*EPOCH_ENV, "scontrol", "--oneliner", "show", "job"]
 
 

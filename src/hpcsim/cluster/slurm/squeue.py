@@ -17,7 +17,13 @@ def build_argv(login: str) -> list[str]:
 
 
 def build_tag_argv(tags: list[str]) -> list[str]:
-    """Return the argv looking jobs up by name, whatever their state."""
+    """Return the argv looking jobs up by name, whatever their state.
+
+    TODO: squeue knows only the jobs slurmctld still holds (MinJobAge, 300 s by
+    default); a job that ended and was purged while the service was down is not
+    found, and its attempt is submitted again. sacct --name would find it where
+    accounting is on.
+    """
     return [
         "squeue",
         "--noheader",
