@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hpcsim.cluster.ssh_pool import fetch_host_key, parse_host_keys
+from hpcsim.cluster.ssh_pool import fetch_host_key, trusted_host_keys
 from hpcsim.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from hpcsim.security import passwords, tokens
 from hpcsim.security.ssh_keys import KeyCipher, KeyPair
@@ -185,14 +185,19 @@ async def add_machine(session: AsyncSession, owner: User, spec: MachineSpec) -> 
 
 async def _host_keys(spec: MachineSpec) -> str:
     if spec.host_keys:
+        host = spec.host.strip("[]")
         try:
-            keys = parse_host_keys(spec.host_keys)
-        except (ValueError, KeyError) as error:
+            keys = trusted_host_keys(spec.host_keys, host, spec.port)
+        except ValueError as error:
             raise InvalidInput(
-                "host_keys must be OpenSSH public key lines", field="host_keys"
+                "host_keys must be OpenSSH public key lines or known_hosts lines",
+                field="host_keys",
             ) from error
         if not keys:
-            raise InvalidInput("host_keys holds no key", field="host_keys")
+            raise InvalidInput(
+                f"host_keys holds no key for {host} port {spec.port}",
+                field="host_keys",
+            )
         return "\n".join(key.export_public_key().decode().strip() for key in keys)
     key = await fetch_host_key(spec.host.strip("[]"), spec.port)
     logger.info(

@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         1_000_000, ge=1024, description="Largest accepted workflow description file."
     )
+    max_request_bytes: int = Field(
+        2_000_000,
+        ge=4096,
+        description="Largest accepted request body; larger ones get 413 unread.",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

@@ -21,6 +21,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HPCSIM = ROOT / ".venv" / "bin" / "hpcsim"
 FINAL = {"FINISHED", "FAILED", "STOPPED", "TIME_OUT"}
+# Every API token and SecToken the tests create, for the log scan that runs last.
+CREATED_SECRETS: list[str] = []
 
 
 def dev_cluster_env() -> dict[str, str]:
@@ -247,6 +249,7 @@ def make_account(
         headers={"Authorization": f"Bearer {token}"},
         timeout=30,
     )
+    CREATED_SECRETS.extend([token, values["sec_token"]])
     return Account(name, token, "local", values["sec_token"], client)
 
 

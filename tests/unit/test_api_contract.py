@@ -621,3 +621,31 @@ async def test_openapi_documents_the_multipart_run_form(service: Service) -> Non
     assert "202" in run["responses"]
     assert "422" in run["responses"]
     assert "/simulations" not in schema["paths"]
+
+
+async def test_a_body_over_the_request_limit_is_refused_unread(
+    service: Service,
+) -> None:
+    big = b"x" * 2_100_000
+    response = await service.http.post(
+        "/simulations/",
+        content=big,
+        headers={**service.alice.auth, "content-type": "application/octet-stream"},
+    )
+
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_a_streamed_body_over_the_limit_is_refused(service: Service) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(30):
+            yield b"y" * 100_000
+
+    response = await service.http.post(
+        "/simulations/",
+        content=chunks(),
+        headers={**service.alice.auth, "content-type": "application/json"},
+    )
+
+    assert_problem(response, 413, None)

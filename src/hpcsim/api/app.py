@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from hpcsim import __version__
 from hpcsim.api import problems
 from hpcsim.api.context import AppContext
+from hpcsim.api.limits import BodyLimit
 from hpcsim.api.routes import accounts, simulations
 from hpcsim.cluster.ssh_pool import PoolLimits, SshPool
 from hpcsim.lifecycle.lease import Lease
@@ -74,6 +75,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         redirect_slashes=False,
     )
     problems.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.include_router(simulations.router)
     app.include_router(accounts.router)
 

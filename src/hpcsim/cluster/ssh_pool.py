@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import posixpath
 from collections.abc import Sequence
@@ -185,6 +186,34 @@ def parse_host_keys(text: str) -> list[asyncssh.SSHKey]:
         if line.strip() and not line.lstrip().startswith("#"):
             keys.append(asyncssh.import_public_key(line.strip()))
     return keys
+
+
+def trusted_host_keys(text: str, host: str, port: int) -> list[asyncssh.SSHKey]:
+    """Return the host keys for host and port from public key or known_hosts lines.
+
+    known_hosts lines may be hashed (`|1|salt|hash`), name `[host]:port`, or list
+    several names; only the entries that match this host and port count.
+    """
+    try:
+        return parse_host_keys(text)
+    except (ValueError, asyncssh.KeyImportError):
+        pass
+    try:
+        known = asyncssh.import_known_hosts(text)
+    except (ValueError, asyncssh.KeyImportError) as error:
+        raise ValueError(f"not public keys nor known_hosts lines: {error}") from error
+    address = host if _is_address(host) else ""
+    matched = asyncssh.match_known_hosts(known, host, address, port)[0]
+    unique = {key.get_fingerprint("sha256"): key for key in matched}
+    return list(unique.values())
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 async def fetch_host_key(host: str, port: int) -> asyncssh.SSHKey:
