@@ -296,3 +296,21 @@ async def remove_key(session: AsyncSession, owner: User, key_id: int) -> None:
 
 async def list_keys(session: AsyncSession, owner: User) -> Sequence[SshKey]:
     return await repo.keys_of(session, owner.id)
+
+
+async def rotate_keys(session: AsyncSession, cipher: KeyCipher) -> int:
+    """Encrypt every SSH key under the current KEK; return how many changed.
+
+    One transaction: a key that no known KEK decrypts stops the whole rotation
+    and nothing is changed.
+    """
+    changed = 0
+    for key in await repo.all_keys(session):
+        if key.kek_id == cipher.kek_id:
+            continue
+        context = key_context(key)
+        plaintext = cipher.decrypt(key.private_key_encrypted, context, key.kek_id)
+        key.private_key_encrypted = cipher.encrypt(plaintext, context)
+        key.kek_id = cipher.kek_id
+        changed += 1
+    return changed

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hpcsim import accounts
 from hpcsim.errors import HpcsimError
-from hpcsim.security.ssh_keys import KeyCipher, generate_key_pair
+from hpcsim.security.ssh_keys import generate_key_pair
 from hpcsim.settings import Settings, get_settings
 from hpcsim.storage import repositories as repo
 from hpcsim.storage.db import create_engine, session_factory, upgrade_schema
@@ -190,7 +190,7 @@ def key_create(
     async def work(session: AsyncSession, settings: Settings) -> tuple[str, str]:
         user = await _user(session, name)
         target = await accounts.find_machine(session, user, machine)
-        cipher = KeyCipher(settings.key_encryption_key.get_secret_value())
+        cipher = settings.key_cipher()
         pair = generate_key_pair(f"hpcsim:{user.name}@{target.name}")
         new = await accounts.store_key(session, cipher, user, target, key_name, pair)
         return new.record.public_key, new.sec_token
@@ -198,6 +198,22 @@ def key_create(
     public_key, sec_token = _run(work)
     typer.echo(f"public_key: {public_key}")
     typer.echo(f"sec_token: {sec_token}")
+
+
+@key_app.command("rotate")
+def key_rotate() -> None:
+    """Encrypt every stored SSH key under the current key-encryption key.
+
+    Set the new KEK in HPCSIM_KEY_ENCRYPTION_KEY and the old ones in
+    HPCSIM_PREVIOUS_KEY_ENCRYPTION_KEYS (a JSON list), run this, then drop the
+    old ones.
+    """
+
+    async def work(session: AsyncSession, settings: Settings) -> int:
+        return await accounts.rotate_keys(session, settings.key_cipher())
+
+    changed = _run(work)
+    err.print(f"{changed} key(s) re-encrypted under the current key-encryption key")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hpcsim.security.ssh_keys import KeyCipher
+
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-in-production"  # noqa: S105
 DEV_KEK = "dev-only-key-encryption-key-change-me"
 PLACEHOLDERS = {DEV_JWT_SECRET, DEV_KEK, "", "changeme", "change-me", "secret"}
@@ -48,6 +50,11 @@ class Settings(BaseSettings):
     key_encryption_key: SecretStr = Field(
         SecretStr(DEV_KEK),
         description="Secret from which the key that encrypts SSH private keys derives.",
+    )
+    previous_key_encryption_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Former KEKs (a JSON list), kept while `hpcsim key rotate` "
+        "encrypts every SSH key under the current one.",
     )
     token_days: int = Field(
         90, ge=1, le=3650, description="Default lifetime of a new API token, in days."
@@ -130,6 +137,11 @@ class Settings(BaseSettings):
                         "least 32 characters in production"
                     )
         return self
+
+    def key_cipher(self) -> KeyCipher:
+        """Return the cipher of SSH private keys, knowing the previous KEKs too."""
+        previous = [kek.get_secret_value() for kek in self.previous_key_encryption_keys]
+        return KeyCipher(self.key_encryption_key.get_secret_value(), previous)
 
     @property
     def effective_database_url(self) -> str:

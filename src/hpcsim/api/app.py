@@ -17,7 +17,6 @@ from hpcsim.api.routes import accounts, simulations
 from hpcsim.cluster.ssh_pool import PoolLimits, SshPool
 from hpcsim.lifecycle.lease import Lease
 from hpcsim.lifecycle.worker import Worker, WorkerConfig
-from hpcsim.security.ssh_keys import KeyCipher
 from hpcsim.settings import Settings
 from hpcsim.storage.db import create_engine, session_factory, upgrade_schema_async
 from hpcsim.workflows.repository import TemplateRepository
@@ -49,7 +48,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         )
         sessions = session_factory(engine)
         templates = TemplateRepository(settings.templates_repo, settings.data_dir)
-        cipher = KeyCipher(settings.key_encryption_key.get_secret_value())
+        cipher = settings.key_cipher()
         lease = Lease(sessions, settings.lease_seconds)
         config = worker_config(settings)
         worker = Worker(sessions, pool, templates, cipher, config, lease)

@@ -299,7 +299,7 @@ class Worker:
             login=machine.login,
             host_keys=machine.host_keys,
             private_key=self._cipher.decrypt(
-                key.private_key_encrypted, key_context(key)
+                key.private_key_encrypted, key_context(key), key.kek_id
             ),
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncssh
@@ -67,26 +68,42 @@ def _pair(key: asyncssh.SSHKey) -> KeyPair:
     return KeyPair(private, public, key.get_fingerprint("sha256"))
 
 
-class KeyCipher:
-    """Encrypts private keys with AES-GCM under a key derived from the KEK."""
+def _derive(key_encryption_key: str) -> tuple[str, AESGCM]:
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=_KDF_INFO
+    ).derive(key_encryption_key.encode())
+    kek_id = hashlib.sha256(b"kek-id:" + derived).hexdigest()[:16]
+    return kek_id, AESGCM(derived)
 
-    def __init__(self, key_encryption_key: str) -> None:
-        derived = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=_KDF_INFO
-        ).derive(key_encryption_key.encode())
-        self._aead = AESGCM(derived)
-        self.kek_id = hashlib.sha256(b"kek-id:" + derived).hexdigest()[:16]
+
+class KeyCipher:
+    """Encrypts private keys with AES-GCM under a key derived from the KEK.
+
+    Keys encrypted under previous KEKs still decrypt, by the KEK id stored beside
+    each key, until `hpcsim key rotate` has encrypted them under the current one.
+    """
+
+    def __init__(self, key_encryption_key: str, previous: Sequence[str] = ()) -> None:
+        self.kek_id, self._aead = _derive(key_encryption_key)
+        self._by_id = dict(_derive(old) for old in previous)
+        self._by_id[self.kek_id] = self._aead
 
     def encrypt(self, plaintext: str, context: str) -> bytes:
         """Encrypt a private key; `context` binds it to its owner and machine."""
         nonce = os.urandom(_NONCE_BYTES)
         return nonce + self._aead.encrypt(nonce, plaintext.encode(), context.encode())
 
-    def decrypt(self, blob: bytes, context: str) -> str:
+    def decrypt(self, blob: bytes, context: str, kek_id: str | None = None) -> str:
         """Decrypt a private key stored by `encrypt` with the same context."""
+        aead = self._by_id.get(kek_id or self.kek_id)
+        if aead is None:
+            raise KeyDecryptionFailed(
+                f"a stored SSH key was encrypted under an unknown KEK ({kek_id}); "
+                "give it in HPCSIM_PREVIOUS_KEY_ENCRYPTION_KEYS"
+            )
         nonce, ciphertext = blob[:_NONCE_BYTES], blob[_NONCE_BYTES:]
         try:
-            return self._aead.decrypt(nonce, ciphertext, context.encode()).decode()
+            return aead.decrypt(nonce, ciphertext, context.encode()).decode()
         except (InvalidTag, ValueError) as error:
             raise KeyDecryptionFailed(
                 "a stored SSH key cannot be decrypted with the configured "

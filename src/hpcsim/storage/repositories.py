@@ -59,6 +59,10 @@ async def key_by_sec_token(session: AsyncSession, digest: str) -> SshKey | None:
     return await session.scalar(select(SshKey).where(SshKey.sec_token_digest == digest))
 
 
+async def all_keys(session: AsyncSession) -> Sequence[SshKey]:
+    return (await session.scalars(select(SshKey).order_by(SshKey.id))).all()
+
+
 async def keys_of(session: AsyncSession, user_id: int) -> Sequence[SshKey]:
     query = select(SshKey).where(SshKey.owner_id == user_id).order_by(SshKey.id)
     return (await session.scalars(query)).all()
