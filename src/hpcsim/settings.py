@@ -108,6 +108,15 @@ class Settings(BaseSettings):
         description="A reverse proxy terminates TLS in front of the service; "
         "production refuses to serve plain HTTP without this or a certificate.",
     )
+    rate_login_per_minute: int = Field(
+        10, ge=0, description="Password logins per user and address a minute; 0: none."
+    )
+    rate_requests_per_minute: int = Field(
+        600, ge=0, description="Authenticated calls per user a minute; 0: no limit."
+    )
+    rate_submissions_per_minute: int = Field(
+        60, ge=0, description="Run calls per user a minute; 0: no limit."
+    )
     crash_test_pause: float = Field(
         0.0,
         ge=0,

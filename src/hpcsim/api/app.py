@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from hpcsim import __version__
 from hpcsim.api import problems
-from hpcsim.api.context import AppContext
+from hpcsim.api.context import AppContext, Limits
 from hpcsim.api.limits import BodyLimit
 from hpcsim.api.routes import accounts, simulations
 from hpcsim.cluster.ssh_pool import PoolLimits, SshPool
@@ -53,7 +53,12 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         config = worker_config(settings)
         worker = Worker(sessions, pool, templates, cipher, config, lease)
         app.state.context = AppContext(
-            settings, sessions, templates, cipher, worker if run_worker else None
+            settings,
+            sessions,
+            templates,
+            cipher,
+            worker if run_worker else None,
+            Limits.from_settings(settings),
         )
         task = asyncio.create_task(worker.run()) if run_worker else None
         try:

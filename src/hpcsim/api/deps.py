@@ -51,7 +51,9 @@ async def get_user(
     session: Session,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
-    return await accounts.authenticate(session, context.jwt_secret, token_from(request))
+    user = await accounts.authenticate(session, context.jwt_secret, token_from(request))
+    context.limits.requests.take(f"user:{user.id}")
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_user)]

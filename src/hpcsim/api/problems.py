@@ -20,6 +20,7 @@ from hpcsim.errors import (
     TooLarge,
     Unauthorized,
 )
+from hpcsim.security.rate_limit import RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,13 @@ async def _hpcsim_error(request: Request, error: Exception) -> JSONResponse:
         if isinstance(error, kind):
             status, title = code, name
             break
+    if isinstance(error, RateLimited):
+        return problem(
+            429,
+            "Too many requests",
+            error.message,
+            headers={"Retry-After": str(error.retry_after)},
+        )
     if status >= 500:
         logger.error("%s %s: %s", request.method, request.url.path, error.message)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None

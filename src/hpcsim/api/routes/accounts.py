@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
 
@@ -81,12 +81,15 @@ class NewKeyOut(KeyOut):
 
 @router.post("/tokens", status_code=201, response_model=NewTokenOut)
 async def create_token(
+    request: Request,
     body: TokenIn,
     context: Context,
     session: Session,
     credentials: Annotated[HTTPBasicCredentials, Depends(basic)],
 ) -> NewTokenOut:
     """Create an API token with your user name and password (HTTP Basic)."""
+    address = request.client.host if request.client else "unknown"
+    context.limits.login.take(f"login:{credentials.username}:{address}")
     user = await accounts.login(session, credentials.username, credentials.password)
     days = body.days or context.settings.token_days
     new = await accounts.create_token(

@@ -177,6 +177,7 @@ async def run_simulation(
 ) -> Accepted:
     """Start a workflow on a machine. Answers 202 at once; the execution starts
     `INITIALIZING` and the worker stages and submits it in the background."""
+    context.limits.submissions.take(f"user:{user.id}")
     fields = await read_fields(request, context.settings.max_upload_bytes)
     run = parse_run_request(fields.values, fields.document)
     execution = await service.accept_run(
