@@ -72,9 +72,6 @@ async def test_token_use_and_submissions_are_limited(http: httpx.AsyncClient) ->
     assert first.status_code == 422
     assert second.status_code == 429 and int(second.headers["Retry-After"]) >= 1
 
-    answers = [
-        (await http.get("/simulations/", headers=headers)).status_code for _ in range(5)
-    ]
-    assert 429 in answers
-    limited = next(a for a in answers if a == 429)
-    assert limited == 429
+    answers = [await http.get("/simulations/", headers=headers) for _ in range(5)]
+    limited = [a for a in answers if a.status_code == 429]
+    assert limited and "Retry-After" in limited[0].headers
