@@ -89,7 +89,13 @@ async def create_token(
     return NewToken(record, issued.token)
 
 
-async def authenticate(session: AsyncSession, secret: str, token: str) -> User:
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    token_id: int
+
+
+async def authenticate(session: AsyncSession, secret: str, token: str) -> Caller:
     """Return the user of a valid, unrevoked token of an active user."""
     claims = tokens.decode_token(secret, token)
     record = await repo.token_by_jti(session, claims.jti)
@@ -108,7 +114,7 @@ async def authenticate(session: AsyncSession, secret: str, token: str) -> User:
     now = utcnow()
     if record.last_used_at is None or now - record.last_used_at > LAST_USE_PRECISION:
         record.last_used_at = now
-    return user
+    return Caller(user, record.id)
 
 
 async def revoke_token(session: AsyncSession, user: User, token_id: int) -> None:

@@ -5,6 +5,7 @@
     ├── NotFound                no such thing for this user (404)
     ├── Conflict                not allowed in the current status (409)
     ├── Unauthorized            no valid credentials (401)
+    ├── Forbidden               an admin's call by someone else (403)
     ├── TooLarge                an upload is over its limit (413)
     ├── TemplateError           a workflow template is broken (422)
     └── ClusterError            talking to a cluster failed
@@ -46,6 +47,10 @@ class Conflict(HpcsimError):
 
 class Unauthorized(HpcsimError):
     """Credentials are missing or not valid."""
+
+
+class Forbidden(HpcsimError):
+    """The caller is known but may not do this."""
 
 
 class TooLarge(HpcsimError):

@@ -11,9 +11,10 @@ from fastapi import FastAPI
 
 from hpcsim import __version__
 from hpcsim.api import problems
+from hpcsim.api.audit import AuditMiddleware
 from hpcsim.api.context import AppContext, Limits
 from hpcsim.api.limits import BodyLimit
-from hpcsim.api.routes import accounts, simulations
+from hpcsim.api.routes import accounts, admin, simulations
 from hpcsim.cluster.ssh_pool import PoolLimits, SshPool
 from hpcsim.lifecycle.lease import Lease
 from hpcsim.lifecycle.worker import Worker, WorkerConfig
@@ -79,9 +80,11 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         redirect_slashes=False,
     )
     problems.install(app)
+    app.add_middleware(AuditMiddleware)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.include_router(simulations.router)
     app.include_router(accounts.router)
+    app.include_router(admin.router)
 
     @app.get("/health", tags=["service"])
     async def health() -> dict[str, str]:

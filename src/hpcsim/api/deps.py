@@ -51,9 +51,14 @@ async def get_user(
     session: Session,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
-    user = await accounts.authenticate(session, context.jwt_secret, token_from(request))
-    context.limits.requests.take(f"user:{user.id}")
-    return user
+    caller = await accounts.authenticate(
+        session, context.jwt_secret, token_from(request)
+    )
+    request.state.user_id = caller.user.id
+    request.state.user_name = caller.user.name
+    request.state.token_id = caller.token_id
+    context.limits.requests.take(f"user:{caller.user.id}")
+    return caller.user
 
 
 CurrentUser = Annotated[User, Depends(get_user)]

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hpcsim.errors import (
     ClusterError,
     Conflict,
+    Forbidden,
     HpcsimError,
     InvalidInput,
     NotFound,
@@ -31,6 +32,7 @@ STATUS_OF: list[tuple[type[HpcsimError], int, str]] = [
     (NotFound, 404, "Not found"),
     (Conflict, 409, "Conflict"),
     (Unauthorized, 401, "Unauthorized"),
+    (Forbidden, 403, "Forbidden"),
     (TooLarge, 413, "Too large"),
     (ClusterError, 502, "Cluster error"),
 ]

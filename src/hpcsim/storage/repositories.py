@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hpcsim.storage.models import (
     ApiToken,
     Attempt,
+    AuditEvent,
     Execution,
     Machine,
     SshKey,
@@ -19,6 +20,17 @@ from hpcsim.storage.models import (
     User,
     utcnow,
 )
+
+
+async def audit_events(
+    session: AsyncSession, limit: int, user_name: str | None, action: str | None
+) -> Sequence[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if user_name:
+        query = query.where(AuditEvent.user_name == user_name)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return (await session.scalars(query)).all()
 
 
 async def user_by_name(session: AsyncSession, name: str) -> User | None:

@@ -90,7 +90,9 @@ async def create_token(
     """Create an API token with your user name and password (HTTP Basic)."""
     address = request.client.host if request.client else "unknown"
     context.limits.login.take(f"login:{credentials.username}:{address}")
+    request.state.user_name = credentials.username[:64]
     user = await accounts.login(session, credentials.username, credentials.password)
+    request.state.user_id = user.id
     days = body.days or context.settings.token_days
     new = await accounts.create_token(
         session, context.jwt_secret, user, body.name, days

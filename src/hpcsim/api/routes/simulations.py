@@ -184,6 +184,7 @@ async def run_simulation(
         session, context.templates, context.run_defaults, user, run
     )
     await session.commit()
+    request.state.audit_target = f"execution_id={execution.id}"
     context.wake_worker()
     return Accepted(message="Simulation accepted", execution_id=execution.id)
 
