@@ -55,6 +55,23 @@ async def add_user(
     return user
 
 
+async def set_active(session: AsyncSession, name: str, active: bool) -> User:
+    """Enable or disable a user; a disabled user's tokens stop working at once."""
+    user = await repo.user_by_name(session, name)
+    if user is None:
+        raise NotFound(f"no user {name}", field="name")
+    user.is_active = active
+    return user
+
+
+async def delete_user(session: AsyncSession, name: str) -> None:
+    """Delete a user with everything the user owns in the service."""
+    user = await repo.user_by_name(session, name)
+    if user is None:
+        raise NotFound(f"no user {name}", field="name")
+    await session.delete(user)
+
+
 async def login(session: AsyncSession, name: str, password: str) -> User:
     """Return the user a name and password prove; the same work for unknown names."""
     user = await repo.user_by_name(session, name)

@@ -123,6 +123,28 @@ def user_add(
     err.print(f"user {name} created")
 
 
+@user_app.command("disable")
+def user_disable(name: str) -> None:
+    """Disable a user: their tokens stop working; nothing is deleted."""
+
+    async def work(session: AsyncSession, _settings: Settings) -> None:
+        await accounts.set_active(session, name, False)
+
+    _run(work)
+    err.print(f"user {name} disabled")
+
+
+@user_app.command("enable")
+def user_enable(name: str) -> None:
+    """Enable a disabled user again."""
+
+    async def work(session: AsyncSession, _settings: Settings) -> None:
+        await accounts.set_active(session, name, True)
+
+    _run(work)
+    err.print(f"user {name} enabled")
+
+
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Argument(help="The user the token is for.")],

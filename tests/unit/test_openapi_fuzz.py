@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,6 +42,14 @@ CONTRACT = [
     checks.response_headers_conformance,
     checks.response_schema_conformance,
 ]
+
+FUZZING = hypothesis.settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 # How a fuzzed call introduces itself; `Token` is the older clients' spelling.
 AUTHORIZATIONS = ("Bearer", "Token", None)
@@ -154,34 +163,51 @@ def api_schema(service: Service, offline: None) -> Any:
     return schemathesis.openapi.from_asgi("/openapi.json", service.app)
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+def published_operations() -> list[str]:
+    """Return "METHOD /path" of each operation the schema publishes."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=Path("unused"),
+        templates_repo="unused",
+    )
+    paths = create_app(settings, run_worker=False).openapi()["paths"]
+    return [
+        f"{method.upper()} {path}" for path, item in paths.items() for method in item
+    ]
 
 
-@schema.parametrize()
-@schema.given(scheme=st.sampled_from(AUTHORIZATIONS), aimed=st.booleans())
-@hypothesis.settings(
-    max_examples=30,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+@pytest.mark.parametrize("operation", published_operations())
 def test_every_answer_keeps_to_the_published_contract(
-    case: Any, service: Service, scheme: str | None, aimed: bool
+    api_schema: Any, service: Service, operation: str
 ) -> None:
+    method, path = operation.split(" ", 1)
+    api_operation = api_schema[path][method]
+    cases = st.one_of(
+        api_operation.as_strategy(mode) for mode in schemathesis.GenerationMode
+    )
     alice = service.alice
-    headers: dict[str, str] = {}
-    if scheme is not None:
-        security = case.operation.definition.raw.get("security", [])
-        headers["Authorization"] = alice.authorization(security, scheme)
-    if aimed:
-        # Point the call at alice's own things, so that it gets past "not found".
-        headers.update({"MachineChoice": alice.machine, "SecToken": alice.sec_token})
-        if "execution_id" in case.path_parameters:
-            case.path_parameters["execution_id"] = alice.execution_id
-        if "name" in case.path_parameters:
-            case.path_parameters["name"] = alice.machine
-    # Revoking the token the fuzz runs with would turn every later call into a 401.
-    hypothesis.assume(case.path_parameters.get("token_id") != alice.token_id)
 
-    case.call_and_validate(headers=headers, checks=CONTRACT)
+    @FUZZING
+    @hypothesis.given(
+        case=cases, scheme=st.sampled_from(AUTHORIZATIONS), aimed=st.booleans()
+    )
+    def call(case: Any, scheme: str | None, aimed: bool) -> None:
+        headers: dict[str, str] = {}
+        if scheme is not None:
+            security = case.operation.definition.raw.get("security", [])
+            headers["Authorization"] = alice.authorization(security, scheme)
+        if aimed:
+            # Point the call at alice's own things, so that it gets past "not found".
+            headers.update(
+                {"MachineChoice": alice.machine, "SecToken": alice.sec_token}
+            )
+            if "execution_id" in case.path_parameters:
+                case.path_parameters["execution_id"] = alice.execution_id
+            if "name" in case.path_parameters:
+                case.path_parameters["name"] = alice.machine
+        # Revoking the token the fuzz runs with would turn every later call into a 401.
+        hypothesis.assume(case.path_parameters.get("token_id") != alice.token_id)
+
+        case.call_and_validate(headers=headers, checks=CONTRACT)
+
+    call()
