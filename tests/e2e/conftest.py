@@ -220,7 +220,11 @@ class Account:
 
 
 def make_account(
-    service: Service, name: str, max_nodes: int = 1, checkpoint_lead: int = 60
+    service: Service,
+    name: str,
+    max_nodes: int = 1,
+    checkpoint_lead: int = 60,
+    host_key_file: str | None = None,
 ) -> Account:
     cluster = service.cluster
     service.cli("user", "add", name, "--password-stdin", stdin="password-" + name)
@@ -233,7 +237,7 @@ def make_account(
         "--workdir", cluster["HPCSIM_DEV_WORKDIR"],
         "--max-nodes", str(max_nodes),
         "--checkpoint-lead", str(checkpoint_lead),
-        "--host-key-file", cluster["HPCSIM_DEV_HOST_KEY"],
+        "--host-key-file", host_key_file or cluster["HPCSIM_DEV_HOST_KEY"],
     )  # fmt: skip
     out = service.cli("key", "create", name, "local")
     values = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)

@@ -149,6 +149,11 @@ async def service(
         database_url="",
         templates_repo=str(templates_repo.path),
         default_workflow="lammps-melt",
+        # Rate limits refill with the clock; with them on, which call gets a 429
+        # would depend on how fast the machine runs, and CI must be reproducible.
+        rate_login_per_minute=0,
+        rate_requests_per_minute=0,
+        rate_submissions_per_minute=0,
     )
     app = create_app(settings, run_worker=False)
     # Schemathesis runs the lifespan again for its own calls, on its own event
