@@ -7,31 +7,17 @@ from pathlib import Path
 
 import httpx
 import pytest_asyncio
-
-from hpcsim import accounts
-from hpcsim.api.app import create_app
-from hpcsim.settings import Settings
+from app_harness import running_app
+from template_repos import TemplatesRepo
 
 
 @pytest_asyncio.fixture
 async def http(
-    tmp_path: Path, templates_repo: object
+    tmp_path: Path, templates_repo: TemplatesRepo
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path,
-        templates_repo=str(templates_repo.path),  # type: ignore[attr-defined]
-    )
-    app = create_app(settings, run_worker=False)
-    async with app.router.lifespan_context(app):
-        async with app.state.context.sessions() as session, session.begin():
-            await accounts.add_user(session, "root", "password-of-root", admin=True)
-            await accounts.add_user(session, "ada", "password-of-ada")
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://t"
-        ) as client:
-            yield client
+    users = {"root": True, "ada": False}
+    async with running_app(tmp_path, templates_repo.path, users) as (_, client):
+        yield client
 
 
 async def token(http: httpx.AsyncClient, name: str) -> dict[str, str]:

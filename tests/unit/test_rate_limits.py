@@ -8,11 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
+from app_harness import running_app
+from template_repos import TemplatesRepo
 
-from hpcsim import accounts
-from hpcsim.api.app import create_app
 from hpcsim.security.rate_limit import RateLimited, RateLimiter
-from hpcsim.settings import Settings
 
 
 def test_a_bucket_allows_its_burst_then_says_when_to_come_back() -> None:
@@ -29,26 +28,19 @@ def test_a_bucket_allows_its_burst_then_says_when_to_come_back() -> None:
 
 @pytest_asyncio.fixture
 async def http(
-    tmp_path: Path, templates_repo: object
+    tmp_path: Path, templates_repo: TemplatesRepo
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path,
-        templates_repo=str(templates_repo.path),  # type: ignore[attr-defined]
-        rate_login_per_minute=2,
-        rate_requests_per_minute=5,
-        rate_submissions_per_minute=1,
-    )
-    app = create_app(settings, run_worker=False)
-    async with app.router.lifespan_context(app):
-        context = app.state.context
-        async with context.sessions() as session, session.begin():
-            await accounts.add_user(session, "ada", "password-of-ada")
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://t"
-        ) as client:
-            yield client
+    limits = {
+        "rate_login_per_minute": 2,
+        "rate_requests_per_minute": 5,
+        "rate_submissions_per_minute": 1,
+    }
+    users = {"ada": False}
+    async with running_app(tmp_path, templates_repo.path, users, **limits) as (
+        _,
+        client,
+    ):
+        yield client
 
 
 async def test_password_logins_are_limited(http: httpx.AsyncClient) -> None:

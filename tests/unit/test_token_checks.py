@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest_asyncio
+from app_harness import running_app
 from sqlalchemy import select
+from template_repos import TemplatesRepo
 
 from hpcsim import accounts
-from hpcsim.api.app import create_app
-from hpcsim.settings import Settings
 from hpcsim.storage.models import ApiToken
 
 
@@ -35,20 +35,10 @@ class Api:
 
 
 @pytest_asyncio.fixture
-async def api(tmp_path: Path, templates_repo: object) -> AsyncIterator[Api]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path,
-        templates_repo=str(templates_repo.path),  # type: ignore[attr-defined]
-    )
-    app = create_app(settings, run_worker=False)
-    async with app.router.lifespan_context(app):
-        async with app.state.context.sessions() as session, session.begin():
-            for name in ("ada", "bob"):
-                await accounts.add_user(session, name, f"password-of-{name}")
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            yield Api(http, app)
+async def api(tmp_path: Path, templates_repo: TemplatesRepo) -> AsyncIterator[Api]:
+    users = {"ada": False, "bob": False}
+    async with running_app(tmp_path, templates_repo.path, users) as (app, http):
+        yield Api(http, app)
 
 
 async def test_a_disabled_users_token_stops_working(api: Api) -> None:

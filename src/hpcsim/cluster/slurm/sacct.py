@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from hpcsim.cluster.commands import CommandResult
 from hpcsim.cluster.scheduler import JobInfo
-from hpcsim.cluster.slurm.errors import error_lines, is_unavailable
+from hpcsim.cluster.slurm.errors import check_result, error_lines
 from hpcsim.cluster.slurm.scontrol import parse_exit_code
 from hpcsim.cluster.slurm.timefmt import EPOCH_ENV, parse_timestamp
-from hpcsim.errors import CommandFailed, SchedulerUnavailable
+from hpcsim.errors import CommandFailed
 
 FORMAT = "JobIDRaw,JobName,State,ExitCode,Submit,Start,End"
 
@@ -51,15 +51,10 @@ def parse(result: CommandResult) -> dict[str, JobInfo]:
 
 
 def _check(result: CommandResult) -> None:
-    if result.ok:
-        return
-    message = error_lines(result.stderr)
-    if "accounting storage is disabled" in result.stderr.lower():
+    if not result.ok and "accounting storage is disabled" in result.stderr.lower():
         raise AccountingDisabled(
-            message, exit_status=result.exit_status, stderr=result.stderr
+            error_lines(result.stderr),
+            exit_status=result.exit_status,
+            stderr=result.stderr,
         )
-    if is_unavailable(result.stderr):
-        raise SchedulerUnavailable(f"sacct could not reach Slurm: {message}")
-    raise CommandFailed(
-        f"sacct failed: {message}", exit_status=result.exit_status, stderr=result.stderr
-    )
+    check_result(result, "sacct")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from hpcsim.cluster.commands import CommandResult
-from hpcsim.cluster.slurm.errors import error_lines, is_unavailable
-from hpcsim.errors import CommandFailed, SchedulerUnavailable
+from hpcsim.cluster.slurm.errors import check_result
 
 _ALREADY_GONE = (
     "already completing or completed",
@@ -25,14 +24,7 @@ def check(result: CommandResult) -> None:
     errors = [line for line in result.stderr.splitlines() if line.strip()]
     if errors and all(_is_gone(line) for line in errors):
         return
-    message = error_lines(result.stderr)
-    if is_unavailable(result.stderr):
-        raise SchedulerUnavailable(f"scancel could not reach Slurm: {message}")
-    raise CommandFailed(
-        f"scancel failed: {message}",
-        exit_status=result.exit_status,
-        stderr=result.stderr,
-    )
+    check_result(result, "scancel")
 
 
 def _is_gone(line: str) -> bool:

@@ -6,9 +6,8 @@ import re
 
 from hpcsim.cluster.commands import CommandResult
 from hpcsim.cluster.scheduler import JobInfo
-from hpcsim.cluster.slurm.errors import error_lines, is_unavailable
+from hpcsim.cluster.slurm.errors import check_result
 from hpcsim.cluster.slurm.timefmt import EPOCH_ENV, parse_timestamp
-from hpcsim.errors import CommandFailed, SchedulerUnavailable
 
 # A new `Key=` starts where a space is followed by a word and `=`; values such as
 # `Reason=...` or `Command=...` may themselves hold spaces.
@@ -36,7 +35,7 @@ def parse_fields(line: str) -> dict[str, str]:
 
 def parse(result: CommandResult) -> dict[str, JobInfo]:
     """Return the jobs of an answer by id."""
-    _check(result)
+    check_result(result, "scontrol")
     jobs: dict[str, JobInfo] = {}
     for line in result.stdout.splitlines():
         fields = parse_fields(line)
@@ -67,16 +66,3 @@ def parse_exit_code(text: str | None) -> int | None:
     if int(signal):
         return 128 + int(signal)
     return int(code)
-
-
-def _check(result: CommandResult) -> None:
-    if result.ok:
-        return
-    message = error_lines(result.stderr)
-    if is_unavailable(result.stderr):
-        raise SchedulerUnavailable(f"scontrol could not reach Slurm: {message}")
-    raise CommandFailed(
-        f"scontrol failed: {message}",
-        exit_status=result.exit_status,
-        stderr=result.stderr,
-    )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from hpcsim.cluster.commands import CommandResult
 from hpcsim.cluster.scheduler import JobInfo
-from hpcsim.cluster.slurm.errors import error_lines, is_unavailable
+from hpcsim.cluster.slurm.errors import check_result
 from hpcsim.cluster.slurm.timefmt import EPOCH_ENV, parse_timestamp
-from hpcsim.errors import CommandFailed, SchedulerUnavailable
 
 FIELDS = "%i|%T|%r|%V|%S|%e|%j"
 
@@ -35,7 +34,7 @@ def build_tag_argv(tags: list[str]) -> list[str]:
 
 def parse(result: CommandResult) -> dict[str, JobInfo]:
     """Return the jobs of an squeue answer by id."""
-    _check(result)
+    check_result(result, "squeue")
     jobs: dict[str, JobInfo] = {}
     for line in result.stdout.splitlines():
         parts = line.strip().split("|", 6)
@@ -56,7 +55,7 @@ def parse(result: CommandResult) -> dict[str, JobInfo]:
 
 def parse_tags(result: CommandResult) -> dict[str, str]:
     """Return job ids by job name; the newest job wins for a repeated name."""
-    _check(result)
+    check_result(result, "squeue")
     found: dict[str, str] = {}
     for line in result.stdout.splitlines():
         job_id, _, name = line.strip().partition("|")
@@ -65,16 +64,3 @@ def parse_tags(result: CommandResult) -> dict[str, str]:
             if previous is None or int(job_id) > int(previous):
                 found[name] = job_id
     return found
-
-
-def _check(result: CommandResult) -> None:
-    if result.ok:
-        return
-    message = error_lines(result.stderr)
-    if is_unavailable(result.stderr):
-        raise SchedulerUnavailable(f"squeue could not reach Slurm: {message}")
-    raise CommandFailed(
-        f"squeue failed: {message}",
-        exit_status=result.exit_status,
-        stderr=result.stderr,
-    )
