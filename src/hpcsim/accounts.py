@@ -229,19 +229,21 @@ async def _host_keys(spec: MachineSpec) -> str:
     return str(key.export_public_key().decode().strip())
 
 
-async def find_machine(session: AsyncSession, owner: User, choice: str) -> Machine:
+async def find_machine(
+    session: AsyncSession, owner: User, choice: str, field: str = "MachineChoice"
+) -> Machine:
     """Return the machine a `MachineChoice` names: its name, or `login@host`."""
     machine = await repo.machine_by_name(session, owner.id, choice)
     if machine is None and "@" in choice:
         login_name, _, host = choice.partition("@")
         machine = await repo.machine_by_login(session, owner.id, login_name, host)
     if machine is None:
-        raise NotFound(f"no machine {choice!r}", field="MachineChoice")
+        raise NotFound(f"no machine {choice!r}", field=field)
     return machine
 
 
 async def remove_machine(session: AsyncSession, owner: User, name: str) -> None:
-    machine = await find_machine(session, owner, name)
+    machine = await find_machine(session, owner, name, field="name")
     await session.delete(machine)
     try:
         await session.flush()

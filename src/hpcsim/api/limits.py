@@ -21,9 +21,11 @@ class BodyLimit:
             return
 
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (
-            not declared.isdigit() or int(declared) > self.max_bytes
-        ):
+        if declared is not None and not declared.isdigit():
+            response = problem(400, "Bad request", "Content-Length is not a number")
+            await response(scope, receive, send)
+            return
+        if declared is not None and int(declared) > self.max_bytes:
             response = problem(
                 413,
                 "Too large",

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hpcsim.errors import (
@@ -38,6 +39,50 @@ STATUS_OF: list[tuple[type[HpcsimError], int, str]] = [
 ]
 
 PROBLEM_JSON = "application/problem+json"
+
+MEANING = {
+    400: "The body cannot be parsed as the form or JSON it claims to be.",
+    401: "No valid API token (or password, for creating tokens).",
+    403: "Only admins may do this.",
+    404: "No such execution, machine, key or token of yours.",
+    409: "Not allowed in the current state.",
+    413: "The body or an upload is over its size limit.",
+    422: "A field is wrong; `field` names it.",
+    429: "Too many calls; `Retry-After` says when to try again.",
+    502: "The cluster could not be reached or refused the command.",
+}
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An error answer (RFC 9457), served as application/problem+json."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """Return the OpenAPI `responses` entries of these error statuses."""
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {
+        code: {
+            "model": Problem,
+            "description": MEANING[code],
+            "content": {PROBLEM_JSON: {"schema": schema}},
+        }
+        for code in codes
+    }
+
+
+COMMON_ERRORS = problem_responses(400, 401, 404, 409, 413, 422, 429)
 
 
 def problem(
@@ -91,10 +136,7 @@ async def _hpcsim_error(request: Request, error: Exception) -> JSONResponse:
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = [
-        {
-            "field": ".".join(str(part) for part in item["loc"][1:]) or "body",
-            "message": item["msg"],
-        }
+        {"field": _location(item["loc"]), "message": item["msg"]}
         for item in error.errors()
     ]
     first = errors[0] if errors else {"field": "body", "message": "invalid request"}
@@ -105,6 +147,12 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
         field=first["field"],
         errors=errors,
     )
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    """Name a field by its path, without list indexes; `body` for the whole."""
+    names = [str(part) for part in loc[1:] if isinstance(part, str)]
+    return ".".join(names) or "body"
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:

@@ -6,18 +6,25 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import Path as FastApiPath
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
 
 from hpcsim import accounts
 from hpcsim.api.deps import Context, CurrentUser, Session
+from hpcsim.api.problems import COMMON_ERRORS, problem_responses
 from hpcsim.errors import TooLarge
 from hpcsim.security.ssh_keys import generate_key_pair, import_key_pair
 from hpcsim.storage import repositories as repo
 
-router = APIRouter(prefix="/api", tags=["accounts"])
+router = APIRouter(
+    prefix="/api",
+    tags=["accounts"],
+    responses={**COMMON_ERRORS, **problem_responses(502)},
+)
 basic = HTTPBasic(description="Your user name and password.")
 MAX_KEY_BYTES = 64 * 1024
+DatabaseId = Annotated[int, FastApiPath(ge=1, le=2**63 - 1)]
 
 
 class TokenIn(BaseModel):
@@ -107,7 +114,9 @@ async def list_tokens(session: Session, user: CurrentUser) -> list[TokenOut]:
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-async def revoke_token(token_id: int, session: Session, user: CurrentUser) -> None:
+async def revoke_token(
+    token_id: DatabaseId, session: Session, user: CurrentUser
+) -> None:
     """Revoke a token; it stops working at once."""
     await accounts.revoke_token(session, user, token_id)
 
@@ -151,7 +160,7 @@ async def create_key(
 ) -> NewKeyOut:
     """Generate (or import) an SSH key for a machine. The answer shows the public
     key to add to `authorized_keys` on the cluster and the SecToken, once."""
-    machine = await accounts.find_machine(session, user, name)
+    machine = await accounts.find_machine(session, user, name, field="name")
     comment = f"hpcsim:{user.name}@{machine.name}"
     if private_key is None:
         pair = generate_key_pair(comment)
@@ -173,7 +182,7 @@ async def list_keys(session: Session, user: CurrentUser) -> list[KeyOut]:
 
 
 @router.delete("/keys/{key_id}", status_code=204)
-async def remove_key(key_id: int, session: Session, user: CurrentUser) -> None:
+async def remove_key(key_id: DatabaseId, session: Session, user: CurrentUser) -> None:
     """Remove a key no execution uses."""
     await accounts.remove_key(session, user, key_id)
 

@@ -8,10 +8,15 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from hpcsim.api.deps import CurrentUser, Session
+from hpcsim.api.problems import COMMON_ERRORS, problem_responses
 from hpcsim.errors import Forbidden
 from hpcsim.storage import repositories as repo
 
-router = APIRouter(prefix="/api/admin", tags=["admin"])
+router = APIRouter(
+    prefix="/api/admin",
+    tags=["admin"],
+    responses={**COMMON_ERRORS, **problem_responses(403)},
+)
 
 
 class AuditEventOut(BaseModel):
@@ -29,7 +34,6 @@ class AuditEventOut(BaseModel):
 @router.get(
     "/audit",
     response_model=list[AuditEventOut],
-    responses={403: {"description": "The caller is not an admin."}},
 )
 async def read_audit_log(
     session: Session,

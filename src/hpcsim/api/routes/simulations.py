@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from hpcsim import accounts
 from hpcsim.api.deps import Context, CurrentUser, Session
 from hpcsim.api.forms import read_fields
+from hpcsim.api.problems import COMMON_ERRORS
 from hpcsim.api.schemas import Accepted, ExecutionOut, Message, execution_out
 from hpcsim.errors import InvalidInput, NotFound
 from hpcsim.lifecycle import executions as service
@@ -127,12 +128,7 @@ RUN_BODY: dict[str, Any] = {
     }
 }
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid API token."},
-    404: {"description": "No such execution, machine or key for you."},
-    409: {"description": "Not allowed in the execution's current status."},
-    422: {"description": "A field is wrong; `field` names it."},
-}
+ERRORS = COMMON_ERRORS
 
 
 class Action(StrEnum):
@@ -189,7 +185,13 @@ async def run_simulation(
     return Accepted(message="Simulation accepted", execution_id=execution.id)
 
 
-@route("GET", "/simulations/", response_model=list[ExecutionOut], summary="List")
+@route(
+    "GET",
+    "/simulations/",
+    response_model=list[ExecutionOut],
+    responses=ERRORS,
+    summary="List",
+)
 async def list_simulations(session: Session, user: CurrentUser) -> list[ExecutionOut]:
     """List your executions, newest first."""
     return [execution_out(e) for e in await repo.executions_of(session, user.id)]
