@@ -198,7 +198,7 @@ def machine_add(
         return record.host_keys
 
     host_key = _run(work)
-    err.print(f"machine {machine} added; host key recorded: {host_key}")
+    typer.echo(f"machine {machine} added; host key recorded: {host_key}", err=True)
 
 
 @key_app.command("create")
