@@ -370,3 +370,40 @@ async def test_a_submission_fails_once_the_cluster_was_away_too_long(
     assert execution.status == "FAILED"
     assert "could not be reached" in execution.reason
     assert world.scheduler.requests == []
+
+
+async def test_a_job_slurm_requeues_by_itself_is_not_a_new_attempt(
+    world: World,
+) -> None:
+    execution_id = await world.run(autorestart=True)
+    await world.cycles()
+    world.scheduler.set("100", "RUNNING")
+    await world.cycles()
+
+    world.scheduler.set("100", "REQUEUED")
+    await world.cycles()
+    assert (await world.execution(execution_id)).status == "INITIALIZING"
+    world.scheduler.set("100", "RUNNING")
+    await world.cycles()
+    world.scheduler.set("100", "COMPLETED", exit_code=0)
+    await world.cycles()
+
+    execution = await world.execution(execution_id)
+    assert execution.status == "FINISHED" and execution.attempt == 1
+    assert len(world.scheduler.requests) == 1
+
+
+async def test_a_manual_restart_with_checkpointing_resumes(world: World) -> None:
+    execution_id = await world.run(checkpointing=True)
+    await world.cycles()
+    world.scheduler.set("100", "TIMEOUT", exit_code=0)
+    await world.cycles()
+    assert (await world.execution(execution_id)).status == "TIME_OUT"
+
+    async with world.sessions() as session, session.begin():
+        await service.restart(session, await session.get(Execution, execution_id))
+    await world.cycles()
+
+    second = world.scheduler.requests[1]
+    assert second.environment["HPCSIM_RESUMING"] == "1"
+    assert second.environment["HPCSIM_ATTEMPT"] == "2"
