@@ -46,17 +46,28 @@ class NewTokenOut(TokenOut):
 
 
 class MachineIn(BaseModel):
-    name: str
-    host: str
-    port: int = 22
-    login: str
-    workdir: str
-    scheduler: str = "slurm"
-    max_nodes: int = 1
-    checkpoint_lead: int = Field(60, description="Seconds of USR1 before the limit.")
+    name: str = Field(
+        description="1 to 64 of letters, digits, _ . -; a letter or digit first."
+    )
+    host: str = Field(
+        description="A host name (letters, digits, . -) or an IP address."
+    )
+    port: int = Field(22, description="1 to 65535.")
+    login: str = Field(
+        description="A Unix user name: lowercase letters, digits, _ . -."
+    )
+    workdir: str = Field(
+        description="Absolute path of letters, digits, _ . / -, without `..`."
+    )
+    scheduler: str = Field("slurm", description="Only `slurm` for now.")
+    max_nodes: int = Field(1, description="Most nodes a run may ask for, 1 to 100000.")
+    checkpoint_lead: int = Field(
+        60, description="Seconds between USR1 and the time limit, 0 to 3600."
+    )
     host_keys: str | None = Field(
         None,
-        description="OpenSSH public host key lines; read from the host when absent.",
+        description="OpenSSH public host key lines, or known_hosts lines (hashed "
+        "or `[host]:port` too); read from the host when absent.",
     )
 
 
