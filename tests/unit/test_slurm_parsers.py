@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shlex
-import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from shell_sandbox import in_sandbox, run_in_sandbox
 from slurm_captures import read_capture
 
 from hpcsim.cluster.commands import CommandResult, to_shell
@@ -47,21 +46,8 @@ HOSTILE = [
 ]
 
 
-def in_sandbox(value: str, folder: Path) -> str:
-    return value.replace("MARKER", str(folder / "ran"))
-
-
 def run_shell(command: str, folder: Path) -> str:
-    """Run a command line with sh in a scratch folder that is also its HOME."""
-    done = subprocess.run(
-        ["sh", "-c", command],
-        cwd=folder,
-        env={"HOME": str(folder), "PATH": os.environ["PATH"]},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
+    return run_in_sandbox("sh", command, folder)
 
 
 def ok(stdout: str, stderr: str = "") -> CommandResult:

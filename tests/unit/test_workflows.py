@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from shell_sandbox import in_sandbox, run_in_sandbox
 
 from hpcsim.cluster.scheduler import JobRequest
 from hpcsim.cluster.slurm import sbatch
@@ -254,21 +254,8 @@ HOSTILE = [
 ]
 
 
-def in_sandbox(value: str, folder: Path) -> str:
-    return value.replace("MARKER", str(folder / "ran"))
-
-
-def run_bash(script: str, folder: Path) -> str:
-    """Run a script with bash in a scratch folder that is also its HOME."""
-    done = subprocess.run(
-        ["bash", "-c", script],
-        cwd=folder,
-        env={"HOME": str(folder), "PATH": os.environ["PATH"]},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
+def run_bash(command: str, folder: Path) -> str:
+    return run_in_sandbox("bash", command, folder)
 
 
 def test_a_value_with_a_command_renders_as_one_quoted_word() -> None:
