@@ -30,6 +30,7 @@ from hpcsim.lifecycle.worker import Worker, WorkerConfig
 from hpcsim.security.ssh_keys import KeyCipher, generate_key_pair
 from hpcsim.storage.db import create_engine, session_factory, upgrade_schema
 from hpcsim.storage.models import Attempt, AttemptPhase, Execution, Machine
+from hpcsim.storage.repositories import status_changes
 from hpcsim.workflows.repository import TemplateRepository
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -407,3 +408,25 @@ async def test_a_manual_restart_with_checkpointing_resumes(world: World) -> None
     second = world.scheduler.requests[1]
     assert second.environment["HPCSIM_RESUMING"] == "1"
     assert second.environment["HPCSIM_ATTEMPT"] == "2"
+
+
+async def test_every_status_change_is_kept_with_its_time_and_reason(
+    world: World,
+) -> None:
+    execution_id = await world.run()
+    await world.cycles()
+    world.scheduler.set("100", "RUNNING")
+    await world.cycles()
+    world.scheduler.set("100", "COMPLETED", exit_code=0)
+    await world.cycles()
+
+    async with world.sessions() as session:
+        history = await status_changes(session, execution_id)
+
+    assert [(c.from_status, c.to_status) for c in history] == [
+        (None, "INITIALIZING"),
+        ("INITIALIZING", "RUNNING"),
+        ("RUNNING", "FINISHED"),
+    ]
+    assert history[0].reason == "accepted"
+    assert history[0].at <= history[1].at <= history[2].at

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, Field
 
 from hpcsim.cluster.slurm.timefmt import format_time_limit
-from hpcsim.storage.models import Attempt, Execution
+from hpcsim.storage.models import Attempt, Execution, StatusChange
 
 
 class Accepted(BaseModel):
@@ -28,6 +29,14 @@ class AttemptOut(BaseModel):
     SubmittedAt: datetime | None
     StartedAt: datetime | None
     EndedAt: datetime | None
+
+
+class StatusChangeOut(BaseModel):
+    At: datetime
+    Attempt: int
+    From: str | None
+    To: str
+    Reason: str | None
 
 
 class ExecutionOut(BaseModel):
@@ -63,6 +72,11 @@ class ExecutionOut(BaseModel):
     )
     Parameters: dict[str, object]
     Attempts: list[AttemptOut]
+    History: list[StatusChangeOut] = Field(
+        default_factory=list,
+        description="Every status change, with its time and reason; in the "
+        "status answer only.",
+    )
 
 
 def attempt_out(attempt: Attempt) -> AttemptOut:
@@ -78,7 +92,9 @@ def attempt_out(attempt: Attempt) -> AttemptOut:
     )
 
 
-def execution_out(execution: Execution) -> ExecutionOut:
+def execution_out(
+    execution: Execution, history: Sequence[StatusChange] = ()
+) -> ExecutionOut:
     current = execution.current
     return ExecutionOut(
         eID=execution.id,
@@ -107,4 +123,14 @@ def execution_out(execution: Execution) -> ExecutionOut:
         UpdatedAt=execution.updated_at,
         Parameters=execution.parameters,
         Attempts=[attempt_out(attempt) for attempt in execution.attempts],
+        History=[
+            StatusChangeOut(
+                At=change.at,
+                Attempt=change.attempt,
+                From=change.from_status,
+                To=change.to_status,
+                Reason=change.reason,
+            )
+            for change in history
+        ],
     )

@@ -207,8 +207,11 @@ async def list_simulations(session: Session, user: CurrentUser) -> list[Executio
 async def get_simulation(
     execution_id: str, session: Session, user: CurrentUser
 ) -> ExecutionOut:
-    """Return an execution's status, its scheduler details and its attempts."""
-    return execution_out(await service.get_execution(session, user, execution_id))
+    """Return an execution's status, its scheduler details, its attempts and the
+    history of its status changes."""
+    execution = await service.get_execution(session, user, execution_id)
+    history = await repo.status_changes(session, execution.id)
+    return execution_out(execution, history)
 
 
 @route(
