@@ -244,13 +244,18 @@ async def find_machine(
 
 async def remove_machine(session: AsyncSession, owner: User, name: str) -> None:
     machine = await find_machine(session, owner, name, field="name")
-    await session.delete(machine)
+    await _delete_unused(
+        session, machine, f"machine {name} still has executions; delete them first"
+    )
+
+
+async def _delete_unused(session: AsyncSession, row: object, in_use: str) -> None:
+    """Delete a row that executions may still point to; refuse if they do."""
+    await session.delete(row)
     try:
         await session.flush()
     except IntegrityError as error:
-        raise Conflict(
-            f"machine {name} still has executions; delete them first"
-        ) from error
+        raise Conflict(in_use) from error
 
 
 @dataclass(frozen=True)
@@ -310,13 +315,9 @@ async def remove_key(session: AsyncSession, owner: User, key_id: int) -> None:
     key = await session.get(SshKey, key_id)
     if key is None or key.owner_id != owner.id:
         raise NotFound(f"no key {key_id}")
-    await session.delete(key)
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        raise Conflict(
-            f"key {key_id} is used by executions; delete them first"
-        ) from error
+    await _delete_unused(
+        session, key, f"key {key_id} is used by executions; delete them first"
+    )
 
 
 async def list_keys(session: AsyncSession, owner: User) -> Sequence[SshKey]:

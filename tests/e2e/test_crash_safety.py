@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,6 +33,27 @@ def wait_until(predicate, timeout: float, what: str) -> None:  # type: ignore[no
     pytest.fail(f"timed out waiting for {what}")
 
 
+def finish_on_a_new_service(
+    env: dict[str, str],
+    cluster: dict[str, str],
+    account: Account,
+    execution_id: str,
+    status: str = "FINISHED",
+) -> tuple[dict[str, Any], str]:
+    """Start the service again after a crash; return the end status and its log."""
+    second = start_service(env, cluster)
+    try:
+        survivor = client_for(account, second.service)
+        deadline = time.monotonic() + 90
+        body = survivor.status(execution_id)
+        while body["Status"] != status and time.monotonic() < deadline:
+            time.sleep(0.5)
+            body = survivor.status(execution_id)
+    finally:
+        second.stop()
+    return body, second.service.log()
+
+
 @pytest.fixture
 def env(tmp_path: Path, templates_repo: Path) -> dict[str, str]:
     return service_env(tmp_path, templates_repo)
@@ -48,16 +70,11 @@ def test_a_kill_between_sbatch_and_its_record_neither_loses_nor_doubles_the_job(
     assert account.status(execution_id)["JobId"] is None
 
     first.kill()
-    second = start_service(env, cluster)
-    try:
-        body = client_for(account, second.service).wait_for(
-            execution_id, {"FINISHED"}, timeout=90
-        )
-    finally:
-        second.stop()
+    body, log = finish_on_a_new_service(env, cluster, account, execution_id)
 
+    assert body["Status"] == "FINISHED"
     assert jobs_named(tag) == [body["JobId"]]
-    assert "found again by its tag" in second.service.log()
+    assert "found again by its tag" in log
 
 
 def test_a_kill_while_the_job_runs_loses_nothing(
@@ -69,14 +86,9 @@ def test_a_kill_while_the_job_runs_loses_nothing(
     running = account.wait_for(execution_id, {"RUNNING"})
 
     first.kill()
-    second = start_service(env, cluster)
-    try:
-        body = client_for(account, second.service).wait_for(
-            execution_id, {"FINISHED"}, timeout=90
-        )
-    finally:
-        second.stop()
+    body, _ = finish_on_a_new_service(env, cluster, account, execution_id)
 
+    assert body["Status"] == "FINISHED"
     assert body["JobId"] == running["JobId"] and body["Attempt"] == 1
     assert jobs_named(f"hpcsim-{execution_id}-1") == [running["JobId"]]
 
@@ -88,15 +100,9 @@ def test_a_kill_right_after_the_request_still_submits_exactly_once(
     account: Account = make_account(first.service, "crash3")
     execution_id = account.run(document=SLEEP.format(seconds=1))
     first.kill()
+    body, _ = finish_on_a_new_service(env, cluster, account, execution_id)
 
-    second = start_service(env, cluster)
-    try:
-        body = client_for(account, second.service).wait_for(
-            execution_id, {"FINISHED"}, timeout=90
-        )
-    finally:
-        second.stop()
-
+    assert body["Status"] == "FINISHED"
     assert jobs_named(f"hpcsim-{execution_id}-1") == [body["JobId"]]
 
 
@@ -111,17 +117,7 @@ def test_a_kill_right_after_a_restart_request_submits_the_new_attempt_once(
     answer = account.control(execution_id, "PUT", status="restart")
     assert answer.status_code == 202
     first.kill()
-
-    second = start_service(env, cluster)
-    try:
-        survivor = client_for(account, second.service)
-        deadline = time.monotonic() + 90
-        body = survivor.status(execution_id)
-        while body["Status"] != "FAILED" and time.monotonic() < deadline:
-            time.sleep(0.5)
-            body = survivor.status(execution_id)
-    finally:
-        second.stop()
+    body, _ = finish_on_a_new_service(env, cluster, account, execution_id, "FAILED")
 
     assert body["Status"] == "FAILED" and body["Attempt"] == 2
     assert jobs_named(f"hpcsim-{execution_id}-2") == [body["JobId"]]
