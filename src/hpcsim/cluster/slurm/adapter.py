@@ -75,7 +75,21 @@ class SlurmScheduler:
         if not wanted:
             return {}
         found = squeue.parse_tags(await runner.run(squeue.build_tag_argv(wanted)))
+        missing = [tag for tag in wanted if tag not in found]
+        if missing and login not in self._no_accounting:
+            found.update(await self._tags_in_accounting(runner, login, missing))
         return {tag: job_id for tag, job_id in found.items() if tag in wanted}
+
+    async def _tags_in_accounting(
+        self, runner: CommandRunner, login: str, tags: list[str]
+    ) -> dict[str, str]:
+        # slurmctld forgets ended jobs after MinJobAge; accounting remembers them.
+        try:
+            return sacct.parse_tags(await runner.run(sacct.build_tag_argv(tags)))
+        except sacct.AccountingDisabled:
+            logger.info("login %s: accounting is off, using scontrol", login)
+            self._no_accounting.add(login)
+            return {}
 
     async def cancel(self, runner: CommandRunner, job_ids: Iterable[str]) -> None:
         ids = sorted(set(job_ids), key=_job_order)

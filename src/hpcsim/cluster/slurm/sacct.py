@@ -5,6 +5,7 @@ from __future__ import annotations
 from hpcsim.cluster.commands import CommandResult
 from hpcsim.cluster.scheduler import JobInfo
 from hpcsim.cluster.slurm.errors import check_result, error_lines
+from hpcsim.cluster.slurm.names import newest_job_by_name
 from hpcsim.cluster.slurm.scontrol import parse_exit_code
 from hpcsim.cluster.slurm.timefmt import EPOCH_ENV, parse_timestamp
 from hpcsim.errors import CommandFailed
@@ -27,6 +28,25 @@ def build_argv(job_ids: list[str]) -> list[str]:
         f"--jobs={','.join(job_ids)}",
         f"--format={FORMAT}",
     ]
+
+
+def build_tag_argv(tags: list[str]) -> list[str]:
+    """Return the argv finding the jobs of these names in the last week."""
+    return [
+        "sacct",
+        "--noheader",
+        "--parsable2",
+        "--allocations",
+        "--starttime=now-7days",
+        f"--name={','.join(tags)}",
+        "--format=JobIDRaw,JobName",
+    ]
+
+
+def parse_tags(result: CommandResult) -> dict[str, str]:
+    """Return job ids by job name; the newest job wins for a repeated name."""
+    _check(result)
+    return newest_job_by_name(result.stdout)
 
 
 def parse(result: CommandResult) -> dict[str, JobInfo]:

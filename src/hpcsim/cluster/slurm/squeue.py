@@ -5,6 +5,7 @@ from __future__ import annotations
 from hpcsim.cluster.commands import CommandResult
 from hpcsim.cluster.scheduler import JobInfo
 from hpcsim.cluster.slurm.errors import check_result
+from hpcsim.cluster.slurm.names import newest_job_by_name
 from hpcsim.cluster.slurm.timefmt import EPOCH_ENV, parse_timestamp
 
 FIELDS = "%i|%T|%r|%V|%S|%e|%j"
@@ -18,10 +19,10 @@ def build_argv(login: str) -> list[str]:
 def build_tag_argv(tags: list[str]) -> list[str]:
     """Return the argv looking jobs up by name, whatever their state.
 
-    TODO: squeue knows only the jobs slurmctld still holds (MinJobAge, 300 s by
-    default); a job that ended and was purged while the service was down is not
-    found, and its attempt is submitted again. sacct --name would find it where
-    accounting is on.
+    squeue knows only the jobs slurmctld still holds (MinJobAge, 300 s by
+    default); the adapter asks sacct for the names it does not find. Where
+    accounting is off, a job that ended and was purged while the service was down
+    is not found, and its attempt is submitted again.
     """
     return [
         "squeue",
@@ -56,11 +57,4 @@ def parse(result: CommandResult) -> dict[str, JobInfo]:
 def parse_tags(result: CommandResult) -> dict[str, str]:
     """Return job ids by job name; the newest job wins for a repeated name."""
     check_result(result, "squeue")
-    found: dict[str, str] = {}
-    for line in result.stdout.splitlines():
-        job_id, _, name = line.strip().partition("|")
-        if job_id.isdigit() and name:
-            previous = found.get(name)
-            if previous is None or int(job_id) > int(previous):
-                found[name] = job_id
-    return found
+    return newest_job_by_name(result.stdout)
