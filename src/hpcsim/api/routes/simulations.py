@@ -29,13 +29,13 @@ router = APIRouter(tags=["simulations"])
 RUN_FIELDS: dict[str, Any] = {
     "MachineChoice": {
         "type": "string",
-        "description": "Name of one of your machines, or `login@host` (alias: "
-        "header `MachineChoice`, `machine`).",
+        "description": "Name of one of your machines, or `login@host`; at most "
+        "255 printable characters (alias: header `MachineChoice`, `machine`).",
     },
     "SecToken": {
         "type": "string",
-        "description": "Names the SSH key to use on that machine (alias: header "
-        "`SecToken`).",
+        "description": "Names the SSH key to use on that machine; at most 200 "
+        "printable characters (alias: header `SecToken`).",
     },
     "NumNodes": {
         "type": "integer",
@@ -105,8 +105,10 @@ RUN_BODY: dict[str, Any] = {
                         "document": {
                             "type": "string",
                             "format": "binary",
-                            "description": "YAML workflow description: "
-                            "`workflow_type` (or `workflow`) and `parameters`.",
+                            "description": "YAML workflow description, at "
+                            "most 1 MB: `workflow_type` (or `workflow`) and "
+                            "`parameters`, each checked against the type, bounds, "
+                            "pattern and length the template's manifest gives.",
                         },
                     },
                 }
