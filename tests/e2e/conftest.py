@@ -43,9 +43,25 @@ def dev_cluster_env() -> dict[str, str]:
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
+AUTHORIZED: list[str] = []
+
+
 @pytest.fixture(scope="session")
-def cluster() -> dict[str, str]:
-    return dev_cluster_env()
+def cluster() -> Iterator[dict[str, str]]:
+    env = dev_cluster_env()
+    yield env
+    forget_authorized_keys(env["HPCSIM_DEV_LOGIN"])
+
+
+def forget_authorized_keys(login: str) -> None:
+    """Take the keys these tests authorised off the login, so runs do not pile up."""
+    path = Path("/home") / login / ".ssh" / "authorized_keys"
+    added = {key.split()[1] for key in AUTHORIZED}
+    lines = path.read_text().splitlines(keepends=True)
+    kept = [
+        line for line in lines if len(line.split()) < 2 or line.split()[1] not in added
+    ]
+    path.write_text("".join(kept))
 
 
 @dataclass
@@ -254,6 +270,7 @@ def make_account(
         timeout=30,
     )
     CREATED_SECRETS.extend([token, values["sec_token"]])
+    AUTHORIZED.append(values["public_key"])
     return Account(name, token, "local", values["sec_token"], client)
 
 
